@@ -1,0 +1,12 @@
+#include "core/buf/write_buf.h"
+
+namespace tern {
+
+WriteBuf::WriteBuf(std::size_t capacity, std::size_t headroom)
+    : storage_(new std::uint8_t[headroom + capacity]),
+      total_(headroom + capacity),
+      headroom_(headroom),
+      begin_(headroom),
+      end_(headroom) {}
+
+}  // namespace tern
