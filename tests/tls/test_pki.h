@@ -1,0 +1,35 @@
+// File: test_pki.h
+//
+// A throwaway PKI generated in memory at test time with OpenSSL's API (no
+// private key is ever committed): one CA and server certificates signed by it
+// or by themselves, each with its own P-256 key, as PEM strings.
+#ifndef TERN_TESTS_TLS_TEST_PKI_H_
+#define TERN_TESTS_TLS_TEST_PKI_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tern::tls::testing {
+
+struct CertAndKey {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+struct TestPki {
+  CertAndKey ca;             // CA:TRUE, self-signed, trusted by test clients
+  std::vector<std::uint8_t> ca_der;
+  CertAndKey good;           // SAN DNS:localhost, IP:127.0.0.1, IP:::1
+  CertAndKey wrong_host;     // SAN DNS:wrong.example
+  CertAndKey expired;        // good SANs, notAfter one day ago
+  CertAndKey not_yet_valid;  // good SANs, notBefore one day ahead
+  CertAndKey self_signed;    // good SANs, signed by its own key
+};
+
+// Generated on first use, then shared by the whole process.
+const TestPki& test_pki();
+
+}  // namespace tern::tls::testing
+
+#endif  // TERN_TESTS_TLS_TEST_PKI_H_
