@@ -1,0 +1,510 @@
+#include "core/http/message_parser.h"
+
+#include <cstring>
+
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
+#include "absl/strings/ascii.h"
+#include "core/http/tokens.h"
+#include "core/simd/http_scan.h"
+
+namespace tern::http::detail {
+namespace {
+
+// The header scans may load this far past the readable bytes.
+static_assert(ReadBuf::kPadding >= 64, "http_scan kernels over-read 64 bytes");
+
+constexpr bool is_ows(std::uint8_t c) { return c == ' ' || c == '\t'; }
+constexpr bool is_digit(std::uint8_t c) { return static_cast<unsigned>(c - '0') < 10u; }
+
+std::string_view view(const std::uint8_t* p, std::size_t begin,
+                      std::size_t end) {
+  return {reinterpret_cast<const char*>(p) + begin, end - begin};
+}
+
+// -1 if c is not a hex digit.
+constexpr int hex_value(std::uint8_t c) {
+  if (static_cast<unsigned>(c - '0') < 10u) return c - '0';
+  const unsigned lower = c | 0x20u;
+  if (lower - 'a' < 6u) return static_cast<int>(lower - 'a' + 10);
+  return -1;
+}
+
+// "HTTP/1.x" (RFC 9112 §2.3); a later minor version is read as 1.1
+// (RFC 9110 §2.5: a recipient treats it as the highest it conforms to).
+bool parse_version(const std::uint8_t* v, std::uint8_t* minor) {
+  if (std::memcmp(v, "HTTP/1.", 7) != 0 || !is_digit(v[7])) return false;
+  *minor = v[7] == '0' ? 0 : 1;
+  return true;
+}
+
+}  // namespace
+
+MessageParser::MessageParser(Kind kind, const Limits& limits)
+    : kind_(kind),
+      limits_(limits),
+      headers_(new Header[limits.max_headers > 0 ? limits.max_headers : 1]) {}
+
+ABSL_ATTRIBUTE_COLD Progress MessageParser::fail(Error e) noexcept {
+  error_ = e;
+  phase_ = Phase::Failed;
+  return Progress::Failed;
+}
+
+void MessageParser::clear_message() noexcept {
+  phase_ = Phase::StartLine;
+  pos_ = scan_ = section_start_ = 0;
+  body_begin_ = body_len_ = 0;
+  remaining_ = cl_ = 0;
+  n_headers_ = n_trailers_ = 0;
+  method_text_ = target_ = reason_ = {};
+  status_ = 0;
+  minor_ = 1;
+  has_cl_ = has_te_ = te_chunked_ = false;
+  conn_close_ = conn_keep_alive_ = keep_alive_ = false;
+}
+
+void MessageParser::reset() noexcept {
+  clear_message();
+  error_ = Error::None;
+  base_ = nullptr;
+}
+
+void MessageParser::consume(ReadBuf& buf) noexcept {
+  if (phase_ != Phase::Done) return;
+  buf.consume(pos_);
+  clear_message();
+  base_ = nullptr;
+}
+
+ABSL_ATTRIBUTE_COLD void MessageParser::rebase(const std::uint8_t* p) noexcept {
+  const char* from = reinterpret_cast<const char*>(base_);
+  const char* to = reinterpret_cast<const char*>(p);
+  auto move = [&](std::string_view& v) {
+    if (v.data() != nullptr) v = {to + (v.data() - from), v.size()};
+  };
+  move(method_text_);
+  move(target_);
+  move(reason_);
+  for (std::size_t i = 0; i < n_headers_ + n_trailers_; ++i) {
+    move(headers_[i].name);
+    move(headers_[i].value);
+  }
+  base_ = p;
+}
+
+MessageParser::Scan MessageParser::scan_line(const std::uint8_t* p,
+                                             std::size_t n, Error ctl_error,
+                                             std::size_t* cr) noexcept {
+  const std::size_t i = scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_);
+  if (i >= n) {
+    scan_ = n;
+    return Scan::More;
+  }
+  if (ABSL_PREDICT_TRUE(p[i] == '\r')) {
+    if (i + 1 >= n) {
+      scan_ = i;  // revisit the CR once its LF may have arrived
+      return Scan::More;
+    }
+    if (ABSL_PREDICT_TRUE(p[i + 1] == '\n')) {
+      *cr = i;
+      return Scan::Found;
+    }
+  }
+  // RFC 9112 §2.2: a bare CR must be rejected; a bare LF is tolerated by some,
+  // but accepting it is a smuggling vector between disagreeing parsers.
+  fail(p[i] == '\r' || p[i] == '\n' ? Error::BadLineEnding : ctl_error);
+  return Scan::Bad;
+}
+
+bool MessageParser::parse_request_line(const std::uint8_t* p,
+                                       std::size_t cr) noexcept {
+  // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+  std::size_t i = pos_;
+  while (i < cr && is_token_char(p[i])) ++i;
+  if (ABSL_PREDICT_FALSE(i == pos_ || i == cr || p[i] != ' ')) {
+    fail(Error::BadMethod);
+    return false;
+  }
+  method_text_ = view(p, pos_, i);
+  method_ = parse_method(method_text_);
+  const std::size_t t = ++i;
+  // RFC 9112 §3.2 / RFC 3986: the target is visible ASCII only.
+  while (i < cr && p[i] > 0x20 && p[i] < 0x7F) ++i;
+  if (ABSL_PREDICT_FALSE(i == t || (i < cr && p[i] != ' '))) {
+    fail(Error::BadTarget);
+    return false;
+  }
+  if (ABSL_PREDICT_FALSE(i == cr)) {
+    fail(Error::BadStartLine);
+    return false;
+  }
+  target_ = view(p, t, i);
+  ++i;
+  if (ABSL_PREDICT_FALSE(cr - i != 8 || !parse_version(p + i, &minor_))) {
+    fail(Error::BadVersion);
+    return false;
+  }
+  return true;
+}
+
+bool MessageParser::parse_status_line(const std::uint8_t* p,
+                                      std::size_t cr) noexcept {
+  // RFC 9112 §4: status-line = HTTP-version SP status-code SP [reason-phrase]
+  const std::uint8_t* s = p + pos_;
+  const std::size_t len = cr - pos_;
+  if (ABSL_PREDICT_FALSE(len < 8 || !parse_version(s, &minor_))) {
+    fail(Error::BadVersion);
+    return false;
+  }
+  if (ABSL_PREDICT_FALSE(len < 9 || s[8] != ' ')) {
+    fail(Error::BadStartLine);
+    return false;
+  }
+  // Some servers omit the SP before an empty reason; accept "HTTP/1.1 200".
+  if (ABSL_PREDICT_FALSE(len < 12 || !is_digit(s[9]) || !is_digit(s[10]) ||
+                         !is_digit(s[11]) || (len > 12 && s[12] != ' '))) {
+    fail(Error::BadStatus);
+    return false;
+  }
+  status_ = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+  // RFC 9110 §15: status codes are 100..599.
+  if (ABSL_PREDICT_FALSE(status_ < 100 || status_ > 599)) {
+    fail(Error::BadStatus);
+    return false;
+  }
+  reason_ = len > 12 ? view(p, pos_ + 13, cr) : view(p, cr, cr);
+  return true;
+}
+
+bool MessageParser::parse_content_length(std::string_view v) noexcept {
+  // RFC 9112 §6.3 ¶5 / RFC 9110 §8.6: Content-Length = 1*DIGIT.
+  if (ABSL_PREDICT_FALSE(v.empty())) {
+    fail(Error::InvalidContentLength);
+    return false;
+  }
+  std::uint64_t x = 0;
+  for (char ch : v) {
+    const std::uint8_t c = static_cast<std::uint8_t>(ch);
+    if (ABSL_PREDICT_FALSE(!is_digit(c))) {
+      fail(Error::InvalidContentLength);
+      return false;
+    }
+    const std::uint64_t d = c - '0';
+    if (ABSL_PREDICT_FALSE(x > (UINT64_MAX - d) / 10)) {
+      fail(Error::ContentLengthOverflow);
+      return false;
+    }
+    x = x * 10 + d;
+  }
+  // Identical duplicates are one value (RFC 9110 §8.6); differing ones are
+  // a framing ambiguity an attacker can exploit.
+  if (ABSL_PREDICT_FALSE(has_cl_ && x != cl_)) {
+    fail(Error::ConflictingContentLength);
+    return false;
+  }
+  has_cl_ = true;
+  cl_ = x;
+  return true;
+}
+
+bool MessageParser::on_framing_field(std::string_view name,
+                                     std::string_view value) noexcept {
+  switch (name.size()) {
+    case 14:
+      if (iequals(name, "content-length")) {
+        return parse_content_length(value);
+      }
+      break;
+    case 17:
+      if (iequals(name, "transfer-encoding")) {
+        // RFC 9112 §6.3 ¶4: only a final "chunked" coding frames the body.
+        has_te_ = true;
+        te_chunked_ = iequals(last_token(value), "chunked");
+      }
+      break;
+    case 10:
+      if (iequals(name, "connection")) {
+        conn_close_ |= header_has_token(value, "close");
+        conn_keep_alive_ |= header_has_token(value, "keep-alive");
+      }
+      break;
+  }
+  return true;
+}
+
+bool MessageParser::parse_field(const std::uint8_t* p, std::size_t cr,
+                                bool head) noexcept {
+  // RFC 9112 §5.2: obs-fold must be rejected (or replaced) by recipients.
+  if (ABSL_PREDICT_FALSE(is_ows(p[pos_]))) {
+    fail(Error::ObsoleteLineFolding);
+    return false;
+  }
+  // RFC 9112 §5.1: field-name ":" OWS field-value OWS; no whitespace is
+  // allowed between the name and the colon.
+  std::size_t i = pos_;
+  while (i < cr && is_token_char(p[i])) ++i;
+  if (ABSL_PREDICT_FALSE(i == pos_ || i == cr || p[i] != ':')) {
+    fail(Error::BadHeaderName);
+    return false;
+  }
+  std::size_t v = i + 1;
+  while (v < cr && is_ows(p[v])) ++v;
+  std::size_t e = cr;
+  while (e > v && is_ows(p[e - 1])) --e;
+  if (ABSL_PREDICT_FALSE(n_headers_ + n_trailers_ >= limits_.max_headers)) {
+    fail(Error::TooManyHeaders);
+    return false;
+  }
+  Header& h = headers_[n_headers_ + n_trailers_];
+  h.name = view(p, pos_, i);
+  h.value = view(p, v, e);
+  if (head) {
+    ++n_headers_;
+    return on_framing_field(h.name, h.value);
+  }
+  ++n_trailers_;
+  return true;
+}
+
+bool MessageParser::start_body(ReadBuf& buf) noexcept {
+  keep_alive_ = minor_ == 1 ? !conn_close_ : conn_keep_alive_ && !conn_close_;
+  body_begin_ = pos_;
+  // RFC 9112 §6.3 ¶3 and §11.2: both framings present is how requests are
+  // smuggled past a proxy that picks the other one.
+  if (ABSL_PREDICT_FALSE(has_te_ && has_cl_)) {
+    fail(Error::TransferEncodingWithContentLength);
+    return false;
+  }
+  if (kind_ == Kind::Response) {
+    // RFC 9112 §6.3 ¶1-2: no content after HEAD, for 1xx, 204, 304, and a
+    // 2xx to CONNECT (a tunnel follows).
+    if (request_method_ == Method::Head || status_ < 200 || status_ == 204 ||
+        status_ == 304 ||
+        (request_method_ == Method::Connect && status_ < 300)) {
+      // 101: the connection now speaks another protocol.
+      if (status_ == 101) keep_alive_ = false;
+      phase_ = Phase::Done;
+      return true;
+    }
+    if (has_te_) {
+      // §6.3 ¶4: a response whose final coding is not chunked runs to close.
+      phase_ = te_chunked_ ? Phase::ChunkSize : Phase::ToEof;
+      if (!te_chunked_) keep_alive_ = false;
+    } else if (has_cl_) {
+      phase_ = Phase::Length;
+    } else {
+      phase_ = Phase::ToEof;  // §6.3 ¶8
+      keep_alive_ = false;
+    }
+  } else {
+    if (has_te_) {
+      // §6.3 ¶4: a request without a final chunked coding is 400.
+      if (ABSL_PREDICT_FALSE(!te_chunked_)) {
+        fail(Error::BadTransferEncoding);
+        return false;
+      }
+      phase_ = Phase::ChunkSize;
+    } else if (has_cl_) {
+      phase_ = Phase::Length;
+    } else {
+      phase_ = Phase::Done;  // §6.3 ¶7: no body
+      return true;
+    }
+  }
+  if (phase_ == Phase::Length) {
+    if (ABSL_PREDICT_FALSE(cl_ > limits_.max_body_size)) {
+      fail(Error::BodyTooLarge);
+      return false;
+    }
+    if (ABSL_PREDICT_FALSE(cl_ > buf.capacity() - body_begin_)) {
+      fail(Error::BufferFull);
+      return false;
+    }
+    remaining_ = cl_;
+    if (cl_ == 0) phase_ = Phase::Done;
+  }
+  return true;
+}
+
+Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
+  if (ABSL_PREDICT_FALSE(phase_ == Phase::Failed)) return Progress::Failed;
+  if (phase_ == Phase::Done) consume(buf);
+  std::uint8_t* p = buf.mutable_data().data();
+  std::size_t n = buf.size();
+  if (ABSL_PREDICT_FALSE(p != base_) && base_ != nullptr) rebase(p);
+  base_ = p;
+
+  for (;;) {
+    switch (phase_) {
+      case Phase::StartLine: {
+        std::size_t cr;
+        const Scan s = scan_line(p, n, Error::BadStartLine, &cr);
+        if (s == Scan::Bad) return Progress::Failed;
+        if (s == Scan::More) {
+          if (ABSL_PREDICT_FALSE(n - section_start_ > limits_.max_header_bytes)) {
+            return fail(Error::HeaderTooLarge);
+          }
+          goto need_more;
+        }
+        if (ABSL_PREDICT_FALSE(cr + 2 - section_start_ > limits_.max_header_bytes)) {
+          return fail(Error::HeaderTooLarge);
+        }
+        if (kind_ == Kind::Request) {
+          // RFC 9112 §2.2: ignore empty lines before a request-line.
+          if (cr == pos_) {
+            pos_ = scan_ = cr + 2;
+            continue;
+          }
+          if (!parse_request_line(p, cr)) return Progress::Failed;
+        } else {
+          if (!parse_status_line(p, cr)) return Progress::Failed;
+        }
+        pos_ = scan_ = cr + 2;
+        phase_ = Phase::Fields;
+        continue;
+      }
+      case Phase::Fields:
+      case Phase::Trailers: {
+        const bool head = phase_ == Phase::Fields;
+        std::size_t cr;
+        const Scan s = scan_line(p, n, Error::BadHeaderValue, &cr);
+        if (s == Scan::Bad) return Progress::Failed;
+        if (s == Scan::More) {
+          if (ABSL_PREDICT_FALSE(n - section_start_ > limits_.max_header_bytes)) {
+            return fail(Error::HeaderTooLarge);
+          }
+          goto need_more;
+        }
+        if (ABSL_PREDICT_FALSE(cr + 2 - section_start_ > limits_.max_header_bytes)) {
+          return fail(Error::HeaderTooLarge);
+        }
+        if (cr != pos_) {
+          if (!parse_field(p, cr, head)) return Progress::Failed;
+          pos_ = scan_ = cr + 2;
+          continue;
+        }
+        pos_ = scan_ = cr + 2;  // the blank line ends the section
+        if (!head) {
+          phase_ = Phase::Done;
+          continue;
+        }
+        if (!start_body(buf)) return Progress::Failed;
+        if (phase_ == Phase::Done && kind_ == Kind::Response &&
+            status_ < 200 && status_ != 101) {
+          // RFC 9110 §15.2: interim responses precede the final one; drop
+          // them so the caller sees only the final response (and 101).
+          buf.consume(pos_);
+          clear_message();
+          p = buf.mutable_data().data();
+          n = buf.size();
+          base_ = p;
+        }
+        continue;
+      }
+      case Phase::Length: {
+        const std::size_t avail = n - pos_;
+        const std::size_t take = avail < remaining_ ? avail : remaining_;
+        pos_ += take;
+        remaining_ -= take;
+        if (remaining_ != 0) goto need_more;
+        body_len_ = cl_;
+        phase_ = Phase::Done;
+        continue;
+      }
+      case Phase::ChunkSize: {
+        // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF
+        std::size_t cr;
+        const Scan s = scan_line(p, n, Error::InvalidChunkSize, &cr);
+        if (s == Scan::Bad) return Progress::Failed;
+        if (s == Scan::More) {
+          if (ABSL_PREDICT_FALSE(n - pos_ > kMaxChunkLine)) {
+            return fail(Error::ChunkLineTooLong);
+          }
+          goto need_more;
+        }
+        if (ABSL_PREDICT_FALSE(cr - pos_ > kMaxChunkLine)) {
+          return fail(Error::ChunkLineTooLong);
+        }
+        std::uint64_t size = 0;
+        std::size_t i = pos_;
+        for (int d; i < cr && (d = hex_value(p[i])) >= 0; ++i) {
+          if (ABSL_PREDICT_FALSE(size >> 60)) return fail(Error::ChunkSizeOverflow);
+          size = size << 4 | static_cast<unsigned>(d);
+        }
+        if (ABSL_PREDICT_FALSE(i == pos_)) return fail(Error::InvalidChunkSize);
+        // §7.1.1: chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ),
+        // ignored here, but nothing else may follow the size.
+        while (i < cr && is_ows(p[i])) ++i;
+        if (ABSL_PREDICT_FALSE(i < cr && p[i] != ';')) {
+          return fail(Error::InvalidChunkSize);
+        }
+        pos_ = scan_ = cr + 2;
+        if (size == 0) {
+          phase_ = Phase::Trailers;  // §7.1.2: trailer-section CRLF
+          section_start_ = pos_;
+          continue;
+        }
+        if (ABSL_PREDICT_FALSE(size > limits_.max_body_size - body_len_)) {
+          return fail(Error::BodyTooLarge);
+        }
+        remaining_ = size;
+        phase_ = Phase::ChunkData;
+        continue;
+      }
+      case Phase::ChunkData: {
+        // Decode in place: chunk data slides down over the size lines so the
+        // body ends up contiguous at body_begin_.
+        const std::size_t avail = n - pos_;
+        const std::size_t take = avail < remaining_ ? avail : remaining_;
+        const std::size_t dst = body_begin_ + body_len_;
+        if (dst != pos_ && take != 0) std::memmove(p + dst, p + pos_, take);
+        body_len_ += take;
+        pos_ += take;
+        scan_ = pos_;
+        remaining_ -= take;
+        if (remaining_ != 0) goto need_more;
+        phase_ = Phase::ChunkEnd;
+        continue;
+      }
+      case Phase::ChunkEnd: {
+        if (n - pos_ < 2) {
+          if (n - pos_ == 1 && ABSL_PREDICT_FALSE(p[pos_] != '\r')) {
+            return fail(Error::BadChunkTerminator);
+          }
+          goto need_more;
+        }
+        if (ABSL_PREDICT_FALSE(p[pos_] != '\r' || p[pos_ + 1] != '\n')) {
+          return fail(Error::BadChunkTerminator);
+        }
+        pos_ = scan_ = pos_ + 2;
+        phase_ = Phase::ChunkSize;
+        continue;
+      }
+      case Phase::ToEof: {
+        pos_ = n;
+        body_len_ = n - body_begin_;
+        if (ABSL_PREDICT_FALSE(body_len_ > limits_.max_body_size)) {
+          return fail(Error::BodyTooLarge);
+        }
+        if (!eof) goto need_more;
+        phase_ = Phase::Done;  // RFC 9112 §6.3 ¶8: the close ends the body
+        continue;
+      }
+      case Phase::Done:
+        return Progress::Complete;
+      case Phase::Failed:
+        return Progress::Failed;
+    }
+  }
+
+need_more:
+  if (ABSL_PREDICT_FALSE(eof)) return fail(Error::UnexpectedEof);
+  // Nothing more can arrive: the message does not fit the buffer.
+  if (ABSL_PREDICT_FALSE(n >= buf.capacity())) return fail(Error::BufferFull);
+  // Make room at the back; views are rebased on the next call.
+  if (buf.spare().empty()) buf.compact();
+  return Progress::NeedMore;
+}
+
+}  // namespace tern::http::detail

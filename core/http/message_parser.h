@@ -1,0 +1,125 @@
+// File: message_parser.h
+//
+// Logically private: the state machine behind RequestReader and
+// ResponseReader. Use those.
+//
+// The parser works in offsets from the start of buf.data(), where the current
+// message always begins (the previous one is consumed before a new one
+// starts). Header views are stored as string_views; if the caller compacts the
+// ReadBuf between calls (or the parser does, to make room), they are moved by
+// the distance the data moved, so nothing is re-parsed.
+#ifndef TERN_CORE_HTTP_MESSAGE_PARSER_H_
+#define TERN_CORE_HTTP_MESSAGE_PARSER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "core/buf/read_buf.h"
+#include "core/http/error.h"
+#include "core/http/headers.h"
+#include "core/http/limits.h"
+#include "core/http/method.h"
+
+namespace tern::http::detail {
+
+class MessageParser {
+ public:
+  enum class Kind : std::uint8_t { Request, Response };
+
+  // A chunk-size line longer than this (extensions included) is rejected:
+  // extensions are ignored, so there is no reason to buffer many of them.
+  static constexpr std::size_t kMaxChunkLine = 1024;
+
+  MessageParser(Kind kind, const Limits& limits);
+
+  Progress next(ReadBuf& buf, bool eof) noexcept;
+  void consume(ReadBuf& buf) noexcept;
+  void reset() noexcept;
+
+  Error error() const noexcept { return error_; }
+  bool complete() const noexcept { return phase_ == Phase::Done; }
+  std::size_t message_size() const noexcept {
+    return phase_ == Phase::Done ? pos_ : 0;
+  }
+  std::size_t buffered_size() const noexcept { return pos_; }
+
+  std::string_view method_text() const noexcept { return method_text_; }
+  Method method() const noexcept { return method_; }
+  std::string_view target() const noexcept { return target_; }
+  int status() const noexcept { return status_; }
+  std::string_view reason() const noexcept { return reason_; }
+  int version_minor() const noexcept { return minor_; }
+  HeaderList headers() const noexcept { return {headers_.get(), n_headers_}; }
+  HeaderList trailers() const noexcept {
+    return {headers_.get() + n_headers_, n_trailers_};
+  }
+  std::string_view body() const noexcept {
+    return {reinterpret_cast<const char*>(base_) + body_begin_, body_len_};
+  }
+  bool keep_alive() const noexcept { return keep_alive_; }
+  bool chunked() const noexcept { return te_chunked_ && has_te_; }
+  bool has_content_length() const noexcept { return has_cl_; }
+  std::uint64_t content_length() const noexcept { return cl_; }
+
+  void set_request_method(Method m) noexcept { request_method_ = m; }
+  Method request_method() const noexcept { return request_method_; }
+
+ private:
+  enum class Phase : std::uint8_t {
+    StartLine, Fields, Length, ChunkSize, ChunkData, ChunkEnd, Trailers,
+    ToEof, Done, Failed,
+  };
+  enum class Scan : std::uint8_t { Found, More, Bad };
+
+  Scan scan_line(const std::uint8_t* p, std::size_t n, Error ctl_error,
+                 std::size_t* cr) noexcept;
+  bool parse_request_line(const std::uint8_t* p, std::size_t cr) noexcept;
+  bool parse_status_line(const std::uint8_t* p, std::size_t cr) noexcept;
+  // One field line [pos_, cr); false on error. `head` selects the framing
+  // fields' side effects (trailers have none).
+  bool parse_field(const std::uint8_t* p, std::size_t cr, bool head) noexcept;
+  bool on_framing_field(std::string_view name, std::string_view value) noexcept;
+  bool parse_content_length(std::string_view value) noexcept;
+  // Decides body framing at the end of the head (RFC 9112 §6.3).
+  bool start_body(ReadBuf& buf) noexcept;
+  void clear_message() noexcept;
+  void rebase(const std::uint8_t* p) noexcept;
+  Progress fail(Error e) noexcept;
+
+  Kind kind_;
+  Phase phase_ = Phase::StartLine;
+  Error error_ = Error::None;
+  Limits limits_;
+  std::unique_ptr<Header[]> headers_;
+
+  const std::uint8_t* base_ = nullptr;  // buf.data() at the last return
+  std::size_t pos_ = 0;    // first unparsed byte
+  std::size_t scan_ = 0;   // line-end search resumes here (>= pos_)
+  std::size_t section_start_ = 0;  // head or trailer start, for the limit
+  std::size_t body_begin_ = 0;
+  std::size_t body_len_ = 0;       // decoded body bytes so far
+  std::uint64_t remaining_ = 0;    // of Content-Length or current chunk
+  std::uint64_t cl_ = 0;
+  std::size_t n_headers_ = 0;
+  std::size_t n_trailers_ = 0;
+
+  std::string_view method_text_;
+  std::string_view target_;
+  std::string_view reason_;
+  int status_ = 0;
+  Method method_ = Method::Get;
+  Method request_method_ = Method::Get;
+  std::uint8_t minor_ = 1;
+  bool has_cl_ = false;
+  bool has_te_ = false;
+  bool te_chunked_ = false;
+  bool conn_close_ = false;
+  bool conn_keep_alive_ = false;
+  bool keep_alive_ = false;
+};
+
+}  // namespace tern::http::detail
+
+#endif  // TERN_CORE_HTTP_MESSAGE_PARSER_H_
