@@ -31,6 +31,8 @@ struct Utf8Dfa {
         continue;
       }
       if (b < 0x80) continue;
+      lo = 0x80;
+      hi = 0xBF;
       if (b >= 0xC2 && b <= 0xDF) {
         pending = 1;
       } else if (b == 0xE0) {

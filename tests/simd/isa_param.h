@@ -9,10 +9,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <ostream>
 #include <string>
 
 #include "core/simd/isa.h"
 #include "gtest/gtest.h"
+
+namespace tern::simd {
+inline void PrintTo(Isa isa, std::ostream* os) { *os << name(isa); }
+}  // namespace tern::simd
 
 namespace tern::simd::testing {
 
