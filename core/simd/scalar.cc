@@ -52,6 +52,7 @@ std::size_t find_line_end_or_ctl_scalar(const std::uint8_t* data,
 
 std::size_t find_byte_scalar(const std::uint8_t* data, std::size_t n,
                              std::uint8_t c) noexcept {
+  if (n == 0) return 0;  // memchr's pointer must be valid even for n == 0
   const void* p = std::memchr(data, c, n);
   return p ? static_cast<const std::uint8_t*>(p) - data : n;
 }

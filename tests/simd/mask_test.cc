@@ -90,7 +90,7 @@ TEST_P(IsaTest, MaskWritesNothingOutside) {
       ASSERT_EQ(buf, want) << "n=" << n << " off=" << off;
       std::vector<std::uint8_t> src(n, 0x55), dst(64 + off + n + 64, 0xEE);
       std::vector<std::uint8_t> want2 = dst;
-      std::memcpy(want2.data() + 64 + off, src.data(), n);
+      if (n) std::memcpy(want2.data() + 64 + off, src.data(), n);
       mask_scalar(want2.data() + 64 + off, n, kKey, 1);
       mask_copy(dst.data() + 64 + off, src.data(), n, kKey, 1);
       ASSERT_EQ(dst, want2) << "copy n=" << n << " off=" << off;

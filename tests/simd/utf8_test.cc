@@ -203,7 +203,7 @@ TEST_P(IsaTest, InvalidClassesAtEveryPosition) {
 
 // Every two-byte pair at offsets that straddle vector and block boundaries.
 TEST_P(IsaTest, AllBytePairsAtBoundaries) {
-  for (std::size_t pos : {0u, 14u, 15u, 31u, 62u, 63u, 64u, 95u, 126u}) {
+  for (std::size_t pos : {0u, 15u, 31u, 63u, 126u}) {
     Bytes s(130, 'a');
     for (int a = 0; a < 256; ++a) {
       for (int b = 0; b < 256; ++b) {
