@@ -34,6 +34,7 @@ std::string_view name(Error e) noexcept {
     case Error::InvalidHeaderValue: return "InvalidHeaderValue";
     case Error::InvalidPath: return "InvalidPath";
     case Error::InvalidStatus: return "InvalidStatus";
+    case Error::ReservedHeader: return "ReservedHeader";
   }
   return "Unknown";
 }

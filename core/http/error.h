@@ -53,6 +53,7 @@ enum class Error : std::uint8_t {
   InvalidHeaderValue,  // writer given a control byte or edge whitespace
   InvalidPath,         // path empty, not starting with '/', or with SP/CTL
   InvalidStatus,       // ResponseWriter status outside 100..599
+  ReservedHeader,      // Host/Content-Length/Transfer-Encoding: the writer's
 };
 
 // Stable identifier for logs and tests, e.g. "ConflictingContentLength".

@@ -1,0 +1,117 @@
+// File: message_builder.h
+//
+// HeaderBuilder is the part of a request or response after its start line:
+// field lines, then exactly one terminal call that writes the body framing
+// and the body. It is returned by RequestWriter::start() (as a RequestBuilder)
+// and ResponseWriter::start(); it cannot be built on its own.
+//
+// The builder appends to the WriteBuf given to start(). The first failed step
+// (a bad name or value, a full buffer) is remembered; later steps do nothing,
+// and the terminal call returns that error with the WriteBuf truncated back
+// to where the message began, so the writer and buffer are reusable at once.
+// On success the terminal call returns the message as one contiguous span of
+// the WriteBuf, valid until the buffer is next modified.
+#ifndef TERN_CORE_HTTP_MESSAGE_BUILDER_H_
+#define TERN_CORE_HTTP_MESSAGE_BUILDER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <type_traits>
+
+#include "core/buf/write_buf.h"
+#include "core/http/error.h"
+
+namespace tern::http {
+
+struct [[nodiscard]] WriteResult {
+  Error error = Error::None;
+  std::span<const std::uint8_t> bytes;  // the whole message, if ok()
+  bool ok() const noexcept { return error == Error::None; }
+};
+
+namespace detail {
+// Validation shared by the writers (RFC 9110 §5.1, §5.5).
+Error check_field_name(std::string_view name) noexcept;
+Error check_field_value(std::string_view value) noexcept;
+}  // namespace detail
+
+class HeaderBuilder {
+ public:
+  HeaderBuilder(const HeaderBuilder&) = delete;
+  HeaderBuilder& operator=(const HeaderBuilder&) = delete;
+  HeaderBuilder& operator=(HeaderBuilder&&) = delete;
+
+  // One field line. The name must be a token; the value must not contain
+  // CR, LF, NUL or other controls but HTAB, nor start or end with SP/HTAB
+  // (a reader would trim them). Host, Content-Length and Transfer-Encoding
+  // are the writer's: Error::ReservedHeader.
+  HeaderBuilder& header(std::string_view name, std::string_view value) noexcept;
+
+  // Terminal calls; exactly one ends the message.
+  // Content-Length: body.size(), then the body.
+  WriteResult body(std::span<const std::uint8_t> bytes) noexcept;
+  WriteResult body(std::string_view bytes) noexcept {
+    return body(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+  }
+  // fill(std::span<std::uint8_t> space) writes the body at the front of
+  // `space` (the rest of the WriteBuf) and returns how many bytes it wrote;
+  // Content-Length is filled in afterwards. More than space.size() is
+  // Error::BufferFull.
+  template <typename F>
+  WriteResult body_in_place(F&& fill) noexcept {
+    std::span<std::uint8_t> space = begin_in_place();
+    if (error_ != Error::None) return fail_result();
+    return end_in_place(static_cast<std::size_t>(fill(space)));
+  }
+  // Body of exactly n bytes: fill(std::span<std::uint8_t>) gets n bytes of
+  // the WriteBuf to fill completely.
+  template <typename F>
+  WriteResult body_fixed(std::size_t n, F&& fill) noexcept {
+    std::span<std::uint8_t> space = begin_fixed(n);
+    if (error_ != Error::None) return fail_result();
+    fill(space);
+    return end_fixed(n);
+  }
+  // No body. Requests with POST/PUT/PATCH and responses other than 1xx, 204
+  // and 304 get "Content-Length: 0" so the peer need not wait for a close.
+  WriteResult finish() noexcept;
+
+ protected:
+  enum class Kind : std::uint8_t { Request, Response };
+  HeaderBuilder(WriteBuf& out, Kind kind, std::string_view fixed_fields,
+                bool zero_length) noexcept
+      : out_(out), start_(out.size()), fixed_(fixed_fields), kind_(kind),
+        zero_length_(zero_length) {}
+
+  HeaderBuilder(HeaderBuilder&&) noexcept = default;
+
+  bool put(std::string_view s) noexcept;
+  void fail(Error e) noexcept;
+  // Ends the start line (requests: " HTTP/1.1\r\n") and writes fixed fields.
+  void close_start_line() noexcept;
+
+  WriteBuf& out_;
+  std::size_t start_;
+  std::string_view fixed_;  // pre-validated field lines, CRLF-terminated
+  Error error_ = Error::None;
+  Kind kind_;
+  bool zero_length_;
+  bool line_open_ = false;  // request line still takes query parameters
+  bool has_query_ = false;
+
+ private:
+  std::span<std::uint8_t> begin_in_place() noexcept;
+  WriteResult end_in_place(std::size_t n) noexcept;
+  std::span<std::uint8_t> begin_fixed(std::size_t n) noexcept;
+  WriteResult end_fixed(std::size_t n) noexcept;
+  WriteResult fail_result() noexcept;
+  WriteResult done() noexcept;
+  bool end_head_with_length(std::size_t n) noexcept;
+};
+
+}  // namespace tern::http
+
+#endif  // TERN_CORE_HTTP_MESSAGE_BUILDER_H_
