@@ -94,9 +94,18 @@ ABSL_ATTRIBUTE_COLD void MessageParser::rebase(const std::uint8_t* p) noexcept {
 }
 
 MessageParser::Scan MessageParser::scan_line(const std::uint8_t* p,
-                                             std::size_t n, Error ctl_error,
+                                             std::size_t n, std::size_t start,
+                                             std::size_t limit, Error limit_error,
+                                             Error ctl_error,
                                              std::size_t* cr) noexcept {
   const std::size_t i = scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_);
+  // The limit is judged on the bytes before the first byte of interest, and
+  // again on the whole line once it ends, so the verdict does not depend on
+  // how the input was split.
+  if (ABSL_PREDICT_FALSE(i - start > limit)) {
+    fail(limit_error);
+    return Scan::Bad;
+  }
   if (i >= n) {
     scan_ = n;
     return Scan::More;
@@ -107,6 +116,10 @@ MessageParser::Scan MessageParser::scan_line(const std::uint8_t* p,
       return Scan::More;
     }
     if (ABSL_PREDICT_TRUE(p[i + 1] == '\n')) {
+      if (ABSL_PREDICT_FALSE(i + 2 - start > limit)) {
+        fail(limit_error);
+        return Scan::Bad;
+      }
       *cr = i;
       return Scan::Found;
     }
@@ -339,17 +352,10 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
     switch (phase_) {
       case Phase::StartLine: {
         std::size_t cr;
-        const Scan s = scan_line(p, n, Error::BadStartLine, &cr);
+        const Scan s = scan_line(p, n, section_start_, limits_.max_header_bytes,
+                                 Error::HeaderTooLarge, Error::BadStartLine, &cr);
         if (s == Scan::Bad) return Progress::Failed;
-        if (s == Scan::More) {
-          if (ABSL_PREDICT_FALSE(n - section_start_ > limits_.max_header_bytes)) {
-            return fail(Error::HeaderTooLarge);
-          }
-          goto need_more;
-        }
-        if (ABSL_PREDICT_FALSE(cr + 2 - section_start_ > limits_.max_header_bytes)) {
-          return fail(Error::HeaderTooLarge);
-        }
+        if (s == Scan::More) goto need_more;
         if (kind_ == Kind::Request) {
           // RFC 9112 §2.2: ignore empty lines before a request-line.
           if (cr == pos_) {
@@ -368,17 +374,10 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
       case Phase::Trailers: {
         const bool head = phase_ == Phase::Fields;
         std::size_t cr;
-        const Scan s = scan_line(p, n, Error::BadHeaderValue, &cr);
+        const Scan s = scan_line(p, n, section_start_, limits_.max_header_bytes,
+                                 Error::HeaderTooLarge, Error::BadHeaderValue, &cr);
         if (s == Scan::Bad) return Progress::Failed;
-        if (s == Scan::More) {
-          if (ABSL_PREDICT_FALSE(n - section_start_ > limits_.max_header_bytes)) {
-            return fail(Error::HeaderTooLarge);
-          }
-          goto need_more;
-        }
-        if (ABSL_PREDICT_FALSE(cr + 2 - section_start_ > limits_.max_header_bytes)) {
-          return fail(Error::HeaderTooLarge);
-        }
+        if (s == Scan::More) goto need_more;
         if (cr != pos_) {
           if (!parse_field(p, cr, head)) return Progress::Failed;
           pos_ = scan_ = cr + 2;
@@ -415,17 +414,10 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
       case Phase::ChunkSize: {
         // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF
         std::size_t cr;
-        const Scan s = scan_line(p, n, Error::InvalidChunkSize, &cr);
+        const Scan s = scan_line(p, n, pos_, kMaxChunkLine, Error::ChunkLineTooLong,
+                                 Error::InvalidChunkSize, &cr);
         if (s == Scan::Bad) return Progress::Failed;
-        if (s == Scan::More) {
-          if (ABSL_PREDICT_FALSE(n - pos_ > kMaxChunkLine)) {
-            return fail(Error::ChunkLineTooLong);
-          }
-          goto need_more;
-        }
-        if (ABSL_PREDICT_FALSE(cr - pos_ > kMaxChunkLine)) {
-          return fail(Error::ChunkLineTooLong);
-        }
+        if (s == Scan::More) goto need_more;
         std::uint64_t size = 0;
         std::size_t i = pos_;
         for (int d; i < cr && (d = hex_value(p[i])) >= 0; ++i) {

@@ -28,7 +28,8 @@ class MessageParser {
  public:
   enum class Kind : std::uint8_t { Request, Response };
 
-  // A chunk-size line longer than this (extensions included) is rejected:
+  // A chunk-size line longer than this (extensions and CRLF included) is
+  // rejected:
   // extensions are ignored, so there is no reason to buffer many of them.
   static constexpr std::size_t kMaxChunkLine = 1024;
 
@@ -73,7 +74,11 @@ class MessageParser {
   };
   enum class Scan : std::uint8_t { Found, More, Bad };
 
-  Scan scan_line(const std::uint8_t* p, std::size_t n, Error ctl_error,
+  // Finds the end of the line at pos_, resuming where the last search
+  // stopped. A line longer than `limit` bytes (CRLF included) counted from
+  // `start` fails with limit_error; a control byte with ctl_error.
+  Scan scan_line(const std::uint8_t* p, std::size_t n, std::size_t start,
+                 std::size_t limit, Error limit_error, Error ctl_error,
                  std::size_t* cr) noexcept;
   bool parse_request_line(const std::uint8_t* p, std::size_t cr) noexcept;
   bool parse_status_line(const std::uint8_t* p, std::size_t cr) noexcept;
