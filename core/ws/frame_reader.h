@@ -205,6 +205,9 @@ inline ReadResult FrameReader::next(ReadBuf& buf) noexcept {
                   {{payload, len}, static_cast<Opcode>(b0 & 0x0F), CloseCode::NoStatus}};
         }
       }
+    } else if (n == 0) {
+      // The usual end of a receive loop: everything consumed.
+      return {ReadStatus::NeedMore, {}};
     }
   }
   return next_slow(buf);
