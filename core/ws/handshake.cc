@@ -145,6 +145,9 @@ void ServerHandshake::reset() noexcept {
 }
 
 http::Progress ServerHandshake::read_request(ReadBuf& in) noexcept {
+  // Sticky: a verdict stands until accept(), reject() or reset().
+  if (error_ != HandshakeError::None) return http::Progress::Failed;
+  if (complete_) return http::Progress::Complete;
   const http::Progress p = reader_.next(in);
   if (p == http::Progress::NeedMore) return p;
   if (p == http::Progress::Failed) {

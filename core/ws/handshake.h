@@ -118,7 +118,8 @@ class ServerHandshake {
 
   // Parses the upgrade request in `in`. Complete: a valid WebSocket upgrade;
   // call accept() (or reject() to refuse it). Failed: error() says why; call
-  // reject() to answer and then close the connection.
+  // reject() to answer and then close the connection. Either verdict is
+  // repeated by later calls until accept(), reject() or reset().
   http::Progress read_request(ReadBuf& in) noexcept;
 
   HandshakeError error() const noexcept { return error_; }
