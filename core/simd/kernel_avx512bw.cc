@@ -58,7 +58,7 @@ struct Avx512 {
   static std::size_t scan_small(const std::uint8_t* p, std::size_t n, const P& pred) noexcept {
     const __mmask64 k = low_bytes(n);
     const std::uint64_t m = bits(pred.vec(B(_mm512_maskz_loadu_epi8(k, p)))) & k;
-    return m ? static_cast<std::size_t>(std::countr_zero(m)) : n;
+    return m ? static_cast<std::size_t>(ctz64(m)) : n;
   }
 };
 

@@ -16,7 +16,6 @@
 #ifndef TERN_CORE_SIMD_KERNEL_IMPL_H_
 #define TERN_CORE_SIMD_KERNEL_IMPL_H_
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,10 +44,16 @@ inline std::uint32_t load32(const std::uint8_t* p) noexcept {
 }
 inline void store32(std::uint8_t* p, std::uint32_t v) noexcept { std::memcpy(p, &v, 4); }
 
+// Builtins rather than std::countr_zero / std::rotr: those are inline
+// functions with external linkage, which -O0 emits as weak symbols shared
+// with baseline TUs (see the top of this file).
+inline unsigned ctz64(std::uint64_t x) noexcept { return static_cast<unsigned>(__builtin_ctzll(x)); }
+
 // The key as seen from byte `offset` of the payload (x86 is little-endian:
 // byte 0 of the key is the low byte of the word).
 inline std::uint32_t key_at(std::uint32_t key, std::size_t offset) noexcept {
-  return std::rotr(key, static_cast<int>(8 * (offset & 3)));
+  const unsigned r = static_cast<unsigned>(8 * (offset & 3));
+  return r == 0 ? key : (key >> r) | (key << (32 - r));
 }
 
 // ---------------------------------------------------------------- masking
@@ -156,11 +161,11 @@ inline std::size_t scan_swar(const std::uint8_t* p, std::size_t n, const P& pred
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
       const std::uint64_t m = pred.swar(load64(p + i));
-      if (m) return i + std::countr_zero(m) / 8;
+      if (m) return i + ctz64(m) / 8;
     }
     if (i < n) {
       const std::uint64_t m = pred.swar(load64(p + n - 8));
-      if (m) return n - 8 + std::countr_zero(m) / 8;
+      if (m) return n - 8 + ctz64(m) / 8;
     }
     return n;
   }
@@ -182,15 +187,15 @@ inline std::size_t scan_vec(const std::uint8_t* p, std::size_t n, const P& pred)
   for (; i + 2 * W <= n; i += 2 * W) {
     const std::uint64_t m0 = T::bits(pred.vec(B::load_unaligned(p + i)));
     const std::uint64_t m1 = T::bits(pred.vec(B::load_unaligned(p + i + W)));
-    if (m0 | m1) return m0 ? i + std::countr_zero(m0) : i + W + std::countr_zero(m1);
+    if (m0 | m1) return m0 ? i + ctz64(m0) : i + W + ctz64(m1);
   }
   for (; i + W <= n; i += W) {
     const std::uint64_t m = T::bits(pred.vec(B::load_unaligned(p + i)));
-    if (m) return i + std::countr_zero(m);
+    if (m) return i + ctz64(m);
   }
   if (i < n) {
     const std::uint64_t m = T::bits(pred.vec(B::load_unaligned(p + n - W)));
-    if (m) return n - W + std::countr_zero(m);
+    if (m) return n - W + ctz64(m);
   }
   return n;
 }
