@@ -1,5 +1,7 @@
 #include "core/tls/tls_codec.h"
 
+#include <openssl/err.h>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -466,6 +468,19 @@ TEST(TlsCodec, TamperedRecordIsProtocolFailure) {
   EXPECT_TRUE(buf.empty());
   // The bad_record_mac alert waits for the caller to flush.
   EXPECT_FALSE(p.server.pending_ciphertext().empty());
+}
+
+TEST(TlsCodec, StaleErrorsFromOtherCodeDoNotFailTheCodec) {
+  Connected p = connect();
+  // Someone else on this thread left an error in OpenSSL's queue; without
+  // clearing it SSL_get_error() would report SSL_ERROR_SSL on WANT_READ.
+  ERR_raise(ERR_LIB_SSL, ERR_R_INTERNAL_ERROR);
+  ASSERT_NE(ERR_peek_error(), 0u);
+  expect_roundtrip(p.client, p.server, testing::whole(), 100, 1);
+  ERR_raise(ERR_LIB_SSL, ERR_R_INTERNAL_ERROR);
+  ReadBuf buf(64);
+  EXPECT_EQ(p.server.read_plaintext(buf), Progress::NeedsRead);
+  EXPECT_FALSE(p.server.failed());
 }
 
 TEST(TlsCodec, WriteBeforeHandshakeAcceptsNothing) {
