@@ -161,6 +161,7 @@ TlsCodec::TlsCodec(TlsCodec&& other) noexcept
       role_(other.role_),
       done_(other.done_),
       peer_closed_(other.peer_closed_),
+      close_queued_(other.close_queued_),
       eof_(other.eof_),
       error_(other.error_),
       reason_len_(other.reason_len_) {
@@ -178,6 +179,7 @@ TlsCodec& TlsCodec::operator=(TlsCodec&& other) noexcept {
     role_ = other.role_;
     done_ = other.done_;
     peer_closed_ = other.peer_closed_;
+    close_queued_ = other.close_queued_;
     eof_ = other.eof_;
     error_ = other.error_;
     reason_len_ = other.reason_len_;
@@ -348,10 +350,15 @@ std::size_t TlsCodec::write_plaintext(
 Progress TlsCodec::shutdown() noexcept {
   if (ABSL_PREDICT_FALSE(failed())) return Progress::Failed;
   if (!done_) return Progress::Done;
-  if (!(SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) || retry_len_ == 0) {
+  // Call SSL_shutdown only until close_notify is in the ring: once sent, a
+  // further call would read (and discard) the peer's remaining data while
+  // waiting for its close_notify (ssl3_shutdown).
+  if (!close_queued_) {
     clear_stale_errors();
     int r = SSL_shutdown(ssl_);
-    if (r < 0) {
+    if (r >= 0) {
+      close_queued_ = true;
+    } else {
       int e = SSL_get_error(ssl_, r);
       if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
         fail(e);

@@ -163,6 +163,7 @@ class TlsCodec {
   Role role_;
   bool done_ = false;
   bool peer_closed_ = false;
+  bool close_queued_ = false;  // close_notify written to the ring
   bool eof_ = false;
   Error error_ = Error::None;
   std::size_t reason_len_ = 0;

@@ -384,6 +384,7 @@ TEST(TlsCodec, CloseNotifyBothWays) {
     ASSERT_EQ(p.client.write_plaintext(bytes(last)), last.size());
     EXPECT_EQ(p.client.shutdown(), Progress::NeedsWrite);
     EXPECT_EQ(p.client.write_plaintext(bytes(last)), 0u);  // closed for writing
+    EXPECT_EQ(p.client.shutdown(), Progress::NeedsWrite);  // idempotent
     while (pump.transfer_once(p.client, p.server) > 0) {
     }
     ReadBuf buf(1024);
@@ -397,6 +398,10 @@ TEST(TlsCodec, CloseNotifyBothWays) {
     // (RFC 8446 §6.1 half-close), then closes too.
     const std::string reply = "bye";
     ASSERT_EQ(p.server.write_plaintext(bytes(reply)), reply.size());
+    while (pump.transfer_once(p.server, p.client) > 0) {
+    }
+    // A second shutdown() must not swallow data the peer still sends.
+    EXPECT_EQ(p.client.shutdown(), Progress::Done);
     EXPECT_EQ(p.server.shutdown(), Progress::NeedsWrite);
     while (pump.transfer_once(p.server, p.client) > 0) {
     }
