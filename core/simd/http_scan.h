@@ -3,9 +3,12 @@
 // Byte scanning for HTTP/1.1 header parsing. Each function returns the index
 // of the first byte of interest in [data, data + n), or n if there is none.
 // The SIMD versions skip uninteresting bytes in 16/32/64-byte steps; the
-// scalar versions are the reference they are tested against. All may load up
-// to ReadBuf::kPadding bytes past data + n (never store), so callers pass
-// memory from a padded ReadBuf or pad themselves.
+// scalar versions are the reference they are tested against. The contract
+// lets them load up to ReadBuf::kPadding bytes past data + n (never store),
+// so callers pass memory from a padded ReadBuf or pad themselves; the current
+// kernels do not use that slack: they never read outside [data, data + n)
+// (tails are an overlapping last vector, 8-byte words, or an AVX-512 masked
+// load), which the tests check with exact-size heap blocks under ASan.
 #ifndef TERN_CORE_SIMD_HTTP_SCAN_H_
 #define TERN_CORE_SIMD_HTTP_SCAN_H_
 
