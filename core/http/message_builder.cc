@@ -11,8 +11,48 @@
 namespace tern::http {
 namespace detail {
 
+bool swar_all_field_value_bytes(std::string_view v) noexcept {
+  // Eight bytes at a time: a byte below 0x20 (HTAB included, judged by the
+  // exact loop) or equal to 0x7F flags the word. Bytes >= 0x80 (obs-text)
+  // pass. Reads stay inside [v.data(), v.data() + v.size()).
+  constexpr std::uint64_t k01 = 0x0101010101010101ull;
+  constexpr std::uint64_t k80 = 0x8080808080808080ull;
+  auto bad = [&](std::uint64_t x) {
+    const std::uint64_t low = (x - 0x20 * k01) & ~x & k80;        // < 0x20
+    const std::uint64_t y = x ^ (0x7F * k01);
+    const std::uint64_t del = (y - k01) & ~y & k80;                // == 0x7F
+    return (low | del) != 0;
+  };
+  const char* p = v.data();
+  const std::size_t n = v.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p + i, 8);
+    if (bad(x)) return false;
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<std::uint8_t>(p[i]);
+    if (c < 0x20 || c == 0x7F) return false;
+  }
+  return true;
+}
+
 Error check_field_name(std::string_view name) noexcept {
   if (ABSL_PREDICT_FALSE(name.empty())) return Error::InvalidHeaderName;
+  // Fast path: all token bytes, four table lookups per step.
+  {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(name.data());
+    const std::size_t n = name.size();
+    std::size_t i = 0;
+    bool ok = true;
+    for (; ok && i + 4 <= n; i += 4) {
+      ok = is_token_char(p[i]) & is_token_char(p[i + 1]) & is_token_char(p[i + 2]) &
+           is_token_char(p[i + 3]);
+    }
+    for (; ok && i < n; ++i) ok = is_token_char(p[i]);
+    if (ABSL_PREDICT_TRUE(ok)) return Error::None;
+  }
   Error e = Error::None;
   for (char ch : name) {
     const auto c = static_cast<std::uint8_t>(ch);
@@ -26,6 +66,10 @@ Error check_field_name(std::string_view name) noexcept {
 }
 
 Error check_field_value(std::string_view value) noexcept {
+  if (ABSL_PREDICT_TRUE(swar_all_field_value_bytes(value)) &&
+      (value.empty() || (value.front() != ' ' && value.back() != ' '))) {
+    return Error::None;  // no controls, so no HTAB at the edges either
+  }
   Error e = Error::None;
   for (char ch : value) {
     const auto c = static_cast<std::uint8_t>(ch);
