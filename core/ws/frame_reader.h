@@ -19,11 +19,13 @@
 //
 // Ownership and view lifetime. The reader owns no bytes: a Message's payload
 // borrows the ReadBuf. It stays valid until the next call to next() or
-// reset(), or until the caller calls consume()/compact()/clear() on the
-// buffer (commit() is fine). The bytes of a delivered message are consumed
-// from the buffer at the start of the next next() call, never earlier, and
-// the reader itself may compact() the buffer when it returns NeedMore.
-// Between calls the caller may only append (commit) to the buffer.
+// reset(), or until the caller calls compact() on the buffer (commit() is
+// fine). The bytes of a delivered message are consumed from the buffer at the
+// start of the next next() call, never earlier, and the reader itself may
+// compact() the buffer when it returns NeedMore. Between calls the caller may
+// commit() and compact() (the reader keeps positions relative to data()), but
+// must not consume() or clear() the buffer except together with reset(); a
+// reader is used with one buffer.
 //
 // In place. A server-role reader unmasks payloads in place. A fragmented
 // message is assembled without allocation inside the ReadBuf: each
@@ -163,7 +165,7 @@ class FrameReader {
   simd::Utf8Validator utf8_;
 };
 
-inline ReadResult FrameReader::next(ReadBuf& buf) noexcept {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline ReadResult FrameReader::next(ReadBuf& buf) noexcept {
   if (ABSL_PREDICT_TRUE(flags_ == 0)) {
     // PendingCleanup: the previous message's bytes go now, not earlier, so
     // the view we returned stayed valid until this call.
