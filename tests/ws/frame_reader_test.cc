@@ -36,6 +36,10 @@ void expect_all_plans(Role role, const Bytes& input, const std::vector<Event>& e
     std::vector<Event> got = feed(role, limits, input, plan.pieces, capacity, &stuck);
     ASSERT_FALSE(stuck) << plan.name;
     ASSERT_EQ(got, expected) << "plan " << plan.name;
+    if (plan.name.rfind("random", 0) == 0) {
+      ASSERT_EQ(feed(role, limits, input, plan.pieces, capacity, &stuck, true), expected)
+          << "caller compacts, plan " << plan.name;
+    }
     if (last_needs_all && !got.empty()) {
       EXPECT_EQ(got.back().fed, input.size()) << "delivered early, plan " << plan.name;
     }

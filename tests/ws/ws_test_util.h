@@ -118,11 +118,13 @@ inline bool drain(FrameReader& reader, ReadBuf& buf, std::vector<Event>& out,
 }
 
 // Feeds `input` in the pieces of `pieces` through a ReadBuf of `capacity`.
-// Stops at the first error. `stuck` is set if the buffer was full while the
+// Stops at the first error. With caller_compacts the caller also compacts
+// the buffer after every drain, which the reader must tolerate. `stuck` is set if the buffer was full while the
 // reader reported NeedMore (a hang in real life).
 inline std::vector<Event> feed(Role role, Limits limits, const Bytes& input,
                                const std::vector<std::size_t>& pieces,
-                               std::size_t capacity, bool* stuck = nullptr) {
+                               std::size_t capacity, bool* stuck = nullptr,
+                               bool caller_compacts = false) {
   ReadBuf buf(capacity);
   FrameReader reader(role, limits);
   std::vector<Event> events;
@@ -140,6 +142,8 @@ inline std::vector<Event> feed(Role role, Limits limits, const Bytes& input,
       off += k;
       piece -= k;
       if (!drain(reader, buf, events, off)) return events;
+      // Allowed between calls: positions are relative to data().
+      if (caller_compacts) buf.compact();
     }
   }
   return events;
