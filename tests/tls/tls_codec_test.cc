@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -436,6 +437,43 @@ TEST(TlsCodec, EofWithoutCloseNotifyIsTruncation) {
   EXPECT_EQ(p.client.read_plaintext(buf), Progress::Failed);
   EXPECT_EQ(std::string(buf.data().begin(), buf.data().end()), msg);
   EXPECT_EQ(p.client.error(), Error::TruncatedStream) << p.client.reason();
+}
+
+TEST(TlsCodec, EofDuringHandshakeIsTruncation) {
+  TlsConfig cc = client_config();
+  TlsCodec c = make_client(cc);
+  EXPECT_EQ(c.handshake(), Progress::NeedsWrite);
+  c.consume_ciphertext(c.pending_ciphertext().size());
+  c.feed_eof();
+  EXPECT_EQ(c.handshake(), Progress::Failed);
+  EXPECT_EQ(c.error(), Error::TruncatedStream) << c.reason();
+}
+
+TEST(TlsCodec, ServerAlpnIgnoredWhenClientOffersNone) {
+  // RFC 7301 §3.1: ALPN applies only when the client sends the extension.
+  TlsConfig cc = client_config();
+  TlsConfig sc = server_config(test_pki().good, Version::Tls13, {"http/1.1"});
+  TlsCodec c = make_client(cc);
+  TlsCodec s = make_server(sc);
+  HandshakeOutcome out = Pump(c, s).handshake();
+  EXPECT_EQ(out.client, Progress::Done) << c.reason();
+  EXPECT_EQ(out.server, Progress::Done) << s.reason();
+  EXPECT_EQ(s.alpn(), "");
+}
+
+TEST(TlsCodec, InboundRingFullLeavesNoSpace) {
+  TlsConfig sc = server_config(test_pki().good);
+  TlsCodec s = make_server(sc);
+  std::size_t total = 0;
+  for (std::span<std::uint8_t> in = s.ciphertext_space(); !in.empty();
+       in = s.ciphertext_space()) {
+    std::memset(in.data(), 0, in.size());
+    s.commit_ciphertext(in.size());
+    total += in.size();
+  }
+  EXPECT_EQ(total, TlsCodec::kDefaultBufferSize);
+  const std::uint8_t one = 0;
+  EXPECT_EQ(s.feed_ciphertext({&one, 1}), 0u);
 }
 
 // --- failures --------------------------------------------------------------------
