@@ -54,6 +54,7 @@ enum class Error : std::uint8_t {
   InvalidPath,         // path empty, not starting with '/', or with SP/CTL
   InvalidStatus,       // ResponseWriter status outside 100..599
   ReservedHeader,      // Host/Content-Length/Transfer-Encoding: the writer's
+                       // (keep ReservedHeader last: tests iterate up to it)
 };
 
 // Stable identifier for logs and tests, e.g. "ConflictingContentLength".

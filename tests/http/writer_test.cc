@@ -11,6 +11,7 @@
 #include "core/http/request_writer.h"
 #include "core/http/response_reader.h"
 #include "core/http/response_writer.h"
+#include "core/http/tokens.h"
 #include "gtest/gtest.h"
 
 namespace tern::http {
@@ -164,6 +165,45 @@ TEST(RequestWriter, OneTestPerErrorCauseAndReuse) {
     WriteResult again = w.start(out, Method::Get, "/ok").finish();
     ASSERT_TRUE(again.ok());
     EXPECT_TRUE(str(out.data()).starts_with("prevGET /api/v3/ok HTTP/1.1\r\n"));
+  }
+}
+
+// The validators check eight bytes at a time; every bad byte must be caught
+// at every position of a long value or path, and good bytes must pass.
+TEST(RequestWriter, ValidatorsCatchEveryByteAtEveryPosition) {
+  RequestWriter w = make_writer();
+  WriteBuf out(1024);
+  for (std::size_t at = 0; at < 21; ++at) {
+    for (int b = 0; b < 256; ++b) {
+      std::string v(21, 'v');
+      v[at] = static_cast<char>(b);
+      const bool edge = at == 0 || at == 20;
+      Error want = Error::None;
+      if (b == '\r' || b == '\n' || b == 0) want = Error::CrlfInjection;
+      else if ((b < 0x20 && b != '\t') || b == 0x7F) want = Error::InvalidHeaderValue;
+      else if ((b == ' ' || b == '\t') && edge) want = Error::InvalidHeaderValue;
+      out.clear();
+      EXPECT_EQ(name(w.start(out, Method::Get, "/").header("X", v).finish().error), name(want))
+          << "value byte " << b << " at " << at;
+
+      std::string path = "/" + std::string(20, 'p');
+      path[at == 0 ? 1 : at] = static_cast<char>(b);
+      Error want_path = Error::None;
+      if (b == '\r' || b == '\n' || b == 0) want_path = Error::CrlfInjection;
+      else if (b <= 0x20 || b >= 0x7F || b == '#') want_path = Error::InvalidPath;
+      out.clear();
+      EXPECT_EQ(name(w.start(out, Method::Get, path).finish().error), name(want_path))
+          << "path byte " << b << " at " << at;
+
+      std::string n(21, 'n');
+      n[at] = static_cast<char>(b);
+      Error want_name = is_token_char(static_cast<std::uint8_t>(b)) ? Error::None
+                        : (b == '\r' || b == '\n' || b == 0) ? Error::CrlfInjection
+                                                            : Error::InvalidHeaderName;
+      out.clear();
+      EXPECT_EQ(name(w.start(out, Method::Get, "/").header(n, "v").finish().error), name(want_name))
+          << "name byte " << b << " at " << at;
+    }
   }
 }
 
