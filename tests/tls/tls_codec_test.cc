@@ -14,6 +14,7 @@
 #include "core/tls/tls_config.h"
 #include "gtest/gtest.h"
 #include "tests/support/alloc_counter.h"
+#include "tests/support/split_feed.h"
 #include "tests/tls/pump.h"
 #include "tests/tls/test_pki.h"
 
@@ -193,6 +194,110 @@ TEST(TlsCodec, AlpnNoOverlapFailsBothSides) {
   EXPECT_NE(c.reason().find("no application protocol"), std::string::npos)
       << c.reason();
 }
+
+// Each handshake flight fed whole, byte by byte, cut at every offset and in
+// random pieces (tests/support/split_feed.h): the receiver must report
+// NeedsRead and write nothing until the flight's last byte, then answer, and
+// the handshake must complete.
+class FlightSplitTest : public ::testing::TestWithParam<Version> {};
+
+std::vector<std::uint8_t> take_all(TlsCodec& c) {
+  std::vector<std::uint8_t> out;
+  for (auto p = c.pending_ciphertext(); !p.empty(); p = c.pending_ciphertext()) {
+    out.insert(out.end(), p.begin(), p.end());
+    c.consume_ciphertext(p.size());
+  }
+  return out;
+}
+
+TEST_P(FlightSplitTest, ClientHelloAtEveryCut) {
+  TlsConfig cc = client_config();
+  TlsConfig sc = server_config(test_pki().good, GetParam());
+  TlsCodec probe = make_client(cc);
+  probe.handshake();
+  const std::size_t hello_size = take_all(probe).size();
+  for (const auto& plan : tern::testing::split_plans(hello_size, 7)) {
+    SCOPED_TRACE(plan.name);
+    TlsCodec c = make_client(cc);
+    TlsCodec s = make_server(sc);
+    ASSERT_EQ(c.handshake(), Progress::NeedsWrite);
+    std::vector<std::uint8_t> hello = take_all(c);
+    ASSERT_EQ(hello.size(), hello_size);  // same shape every time
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < plan.pieces.size(); ++i) {
+      ASSERT_EQ(s.feed_ciphertext(std::span(hello).subspan(at, plan.pieces[i])),
+                plan.pieces[i]);
+      at += plan.pieces[i];
+      Progress p = s.handshake();
+      if (i + 1 < plan.pieces.size()) {
+        ASSERT_EQ(p, Progress::NeedsRead) << "piece " << i;
+      } else {
+        ASSERT_EQ(p, Progress::NeedsWrite) << s.reason();
+      }
+    }
+    HandshakeOutcome out = Pump(c, s).handshake();
+    ASSERT_EQ(out.client, Progress::Done) << c.reason();
+    ASSERT_EQ(out.server, Progress::Done) << s.reason();
+  }
+}
+
+TEST_P(FlightSplitTest, ServerFlightAtEveryCut) {
+  TlsConfig cc = client_config();
+  TlsConfig sc = server_config(test_pki().good, GetParam());
+  // The server's first flight is nearly the same size in every run (same
+  // certificate, fixed-size key shares), but an ECDSA signature's DER length
+  // varies by a byte or two: each plan is fitted to its run's flight.
+  for (std::uint64_t seed = 1; seed <= 2; ++seed) {
+    TlsCodec probe_c = make_client(cc);
+    TlsCodec probe_s = make_server(sc);
+    probe_c.handshake();
+    probe_s.feed_ciphertext(take_all(probe_c));
+    probe_s.handshake();
+    const std::size_t approx = take_all(probe_s).size();
+    for (const auto& plan : tern::testing::split_plans(approx, seed, 4)) {
+      SCOPED_TRACE(plan.name);
+      TlsCodec c = make_client(cc);
+      TlsCodec s = make_server(sc);
+      c.handshake();
+      s.feed_ciphertext(take_all(c));
+      ASSERT_EQ(s.handshake(), Progress::NeedsWrite);
+      std::vector<std::uint8_t> flight = take_all(s);
+      // Scale the plan to this run's flight length (the last piece absorbs
+      // a difference of a few bytes in signature length).
+      std::vector<std::size_t> pieces = plan.pieces;
+      std::size_t planned = approx;
+      while (planned > flight.size() && !pieces.empty()) {
+        std::size_t cut = std::min(pieces.back(), planned - flight.size());
+        pieces.back() -= cut;
+        planned -= cut;
+        if (pieces.back() == 0) pieces.pop_back();
+      }
+      if (planned < flight.size()) pieces.push_back(flight.size() - planned);
+      std::size_t at = 0;
+      for (std::size_t i = 0; i < pieces.size(); ++i) {
+        ASSERT_EQ(c.feed_ciphertext(std::span(flight).subspan(at, pieces[i])),
+                  pieces[i]);
+        at += pieces[i];
+        Progress p = c.handshake();
+        if (i + 1 < pieces.size()) {
+          ASSERT_EQ(p, Progress::NeedsRead) << "piece " << i << " " << c.reason();
+        } else {
+          ASSERT_EQ(p, Progress::NeedsWrite) << c.reason();
+        }
+      }
+      HandshakeOutcome out = Pump(c, s).handshake();
+      ASSERT_EQ(out.client, Progress::Done) << c.reason();
+      ASSERT_EQ(out.server, Progress::Done) << s.reason();
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, FlightSplitTest,
+                         ::testing::Values(Version::Tls12, Version::Tls13),
+                         [](const auto& info) {
+                           return info.param == Version::Tls12 ? "Tls12"
+                                                               : "Tls13";
+                         });
 
 // --- certificate verification -------------------------------------------------
 
