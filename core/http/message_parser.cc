@@ -263,7 +263,8 @@ bool MessageParser::on_framing_field(std::string_view name,
       if (equals_lower(name, "transfer-encoding")) {
         // RFC 9112 §6.3 ¶4: only a final "chunked" coding frames the body.
         has_te_ = true;
-        te_chunked_ = iequals(last_token(value), "chunked");
+        te_chunked_ = equals_lower(value, "chunked") ||
+                      iequals(last_token(value), "chunked");
       }
       break;
     case 10:
@@ -467,6 +468,31 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
       }
       case Phase::ChunkSize: {
         // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF
+        {
+          // Fast path for the common "1e\r\n": up to 16 hex digits (cannot
+          // overflow) right before CRLF. Anything else takes the general
+          // path below, which gives the same verdict for these lines.
+          std::uint64_t size = 0;
+          std::size_t i = pos_;
+          const std::size_t end = n - pos_ > 16 ? pos_ + 16 : n;
+          for (int d; i < end && (d = hex_value(p[i])) >= 0; ++i) {
+            size = size << 4 | static_cast<unsigned>(d);
+          }
+          if (i != pos_ && i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
+            pos_ = scan_ = i + 2;
+            if (size == 0) {
+              phase_ = Phase::Trailers;
+              section_start_ = pos_;
+              continue;
+            }
+            if (ABSL_PREDICT_FALSE(size > limits_.max_body_size - body_len_)) {
+              return fail(Error::BodyTooLarge);
+            }
+            remaining_ = size;
+            phase_ = Phase::ChunkData;
+            continue;
+          }
+        }
         std::size_t cr;
         const Scan s = scan_line(p, n, pos_, kMaxChunkLine, Error::ChunkLineTooLong,
                                  Error::InvalidChunkSize, &cr);

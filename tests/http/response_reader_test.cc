@@ -13,6 +13,7 @@
 namespace tern::http {
 namespace {
 
+using namespace std::string_literals;
 using testing::Fields;
 using testing::Outcome;
 
@@ -150,7 +151,7 @@ const Case kCases[] = {
     {.name = "BadHeaderName non-token",
      .input = "HTTP/1.1 200 OK\r\nX(y): z\r\n\r\n", .error = Error::BadHeaderName},
     {.name = "BadHeaderValue NUL",
-     .input = std::string("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", 29),
+     .input = "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n"s,
      .error = Error::BadHeaderValue},
     {.name = "BadHeaderValue DEL",
      .input = "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", .error = Error::BadHeaderValue},
