@@ -29,15 +29,17 @@ std::string random_utf8(std::mt19937_64& rng, std::size_t n) {
   return s;
 }
 
-std::size_t random_size(std::mt19937_64& rng, bool allow_huge) {
+std::size_t random_size(std::mt19937_64& rng) {
   switch (rng() % 10) {
     case 0: return 0;
     case 1: { static const std::size_t k[] = {1, 125, 126, 127, 65535, 65536}; return k[rng() % 6]; }
-    case 2: return allow_huge ? (1u << 20) : rng() % 70000;
+    case 2: return rng() % 70000;
     case 3: return rng() % 5000;
     default: return rng() % 200;
   }
 }
+
+int g_huge_messages = 0;  // 1 MiB messages generated, across seeds
 
 void run_seed(std::uint64_t seed, Role writer_role) {
   SCOPED_TRACE("seed=" + std::to_string(seed));
@@ -63,12 +65,12 @@ void run_seed(std::uint64_t seed, Role writer_role) {
       }
     }
   };
-  bool huge_used = false;
   const int messages = 40;
   for (int m = 0; m < messages; ++m) {
-    const bool huge = !huge_used && rng() % 20 == 0;
-    const std::size_t n = random_size(rng, huge);
-    huge_used |= n == (1u << 20);
+    // Every third seed carries one 1 MiB message, the top of the range.
+    const bool huge = seed % 3 == 0 && m == static_cast<int>(seed % messages);
+    const std::size_t n = huge ? (1u << 20) : random_size(rng);
+    g_huge_messages += huge;
     const bool text = rng() % 2;
     std::string payload;
     if (text) {
@@ -121,6 +123,13 @@ TEST(RoundTripTest, ClientToServer) {
 
 TEST(RoundTripTest, ServerToClient) {
   for (std::uint64_t seed = 101; seed <= 112; ++seed) run_seed(seed, Role::Server);
+}
+
+// The seeds above must include the 1 MiB end of the range.
+TEST(RoundTripTest, SeedsReachOneMebibyte) {
+  g_huge_messages = 0;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) run_seed(seed, Role::Client);
+  EXPECT_EQ(g_huge_messages, 4);
 }
 
 }  // namespace
