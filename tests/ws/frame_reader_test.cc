@@ -467,6 +467,32 @@ TEST(FrameReaderTest, ViewLifetimeAndTrailingBytes) {
   EXPECT_EQ(buf.data()[0], 0x81);
 }
 
+TEST(FrameReaderTest, MessageAccessors) {
+  ReadBuf buf(256);
+  FrameReader reader(Role::Server);
+  const Bytes wire = cat({frame(0x88, bytes("\x0F\xA0" "bye \xC3\xA9"), kKey),
+                          frame(0x88, {}, kKey), frame(0x89, bytes("\x03\xE8"), kKey)});
+  std::memcpy(buf.spare().data(), wire.data(), wire.size());
+  ASSERT_TRUE(buf.commit(wire.size()));
+  ReadResult r = reader.next(buf);
+  ASSERT_EQ(r.status, ReadStatus::Message);
+  EXPECT_EQ(r.message.opcode, Opcode::Close);
+  EXPECT_EQ(to_int(r.message.close_code), 4000);
+  EXPECT_EQ(r.message.close_reason(), "bye \xC3\xA9");
+  EXPECT_EQ(r.message.payload.size(), 8u);
+  r = reader.next(buf);
+  ASSERT_EQ(r.status, ReadStatus::Message);
+  EXPECT_EQ(r.message.close_code, CloseCode::NoStatus);
+  EXPECT_EQ(r.message.close_reason(), "");
+  r = reader.next(buf);  // a Ping whose payload looks like a close code
+  ASSERT_EQ(r.status, ReadStatus::Message);
+  EXPECT_EQ(r.message.opcode, Opcode::Ping);
+  EXPECT_EQ(r.message.close_reason(), "");
+  EXPECT_EQ(r.message.text(), "\x03\xE8");
+  EXPECT_EQ(reader.next(buf).status, ReadStatus::NeedMore);
+  EXPECT_TRUE(buf.empty());
+}
+
 // A buffer exactly as large as a message's wire bytes is enough, however the
 // input is split: the reader compacts instead of stalling.
 TEST(FrameReaderTest, ExactCapacityFragmentedMessage) {
