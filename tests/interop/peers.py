@@ -235,7 +235,7 @@ pid {dir}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 64; }}
 http {{
-    log_format tern '$connection $connection_requests $status $request_method $uri';
+    log_format tern '$connection $connection_requests $status $request_method $uri $arg_tag';
     access_log {dir}/access.log tern;
     client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;
@@ -297,31 +297,30 @@ class Nginx:
         except Exception:
             self.stop()
             raise RuntimeError("nginx did not start: " + open(self.stderr_path).read())
-        self._log_offset = 0  # the readiness probes sent no request: no lines
 
-    def url(self, path, tls=False):
-        return f"https://127.0.0.1:{self.tls_port}{path}" if tls else f"http://127.0.0.1:{self.port}{path}"
+    def url(self, path, tls=False, tag=None):
+        """The URL of `path`; with a tag, "?tag=TAG" marks the request so
+        requests(TAG) finds its access-log line."""
+        base = f"https://127.0.0.1:{self.tls_port}" if tls else f"http://127.0.0.1:{self.port}"
+        return base + path + (f"?tag={tag}" if tag else "")
 
-    def access_log(self, expect, timeout=5.0):
-        """The next `expect` access-log lines: [(conn, n, status, method, uri)].
-        nginx writes a line just after the response, so this polls."""
+    def requests(self, tag, expect, timeout=5.0):
+        """Access-log lines of the requests tagged `tag`, in order, as
+        [(connection, connection_requests, status, method, uri)]; polls until
+        there are `expect` of them (nginx logs just after responding)."""
         path = os.path.join(self.dir, "access.log")
         deadline = time.monotonic() + timeout
         while True:
             with open(path, "rb") as f:
-                f.seek(self._log_offset)
-                data = f.read()
-            lines = data.split(b"\n")[:-1]
-            if len(lines) >= expect or time.monotonic() > deadline:
-                break
+                lines = f.read().decode().split("\n")[:-1]
+            out = []
+            for line in lines:
+                c, n, status, method, uri, t = line.split(" ")
+                if t == tag:
+                    out.append((int(c), int(n), int(status), method, uri))
+            if len(out) >= expect or time.monotonic() > deadline:
+                return out
             time.sleep(0.02)
-        lines = lines[:expect]
-        self._log_offset += sum(len(l) + 1 for l in lines)
-        out = []
-        for line in lines:
-            c, n, status, method, uri = line.decode().split(" ")
-            out.append((int(c), int(n), int(status), method, uri))
-        return out
 
     def stop(self):
         stop(self.proc)
