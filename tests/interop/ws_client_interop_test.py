@@ -4,8 +4,11 @@ drives each connection (see ws_peer.py / ws_peer.js) and reports a RESULT
 line; the client must exit 0 after echoing the peer's close, and non-zero
 with an ERROR line when the peer breaks the protocol or TLS fails."""
 
+import base64
+import hashlib
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -88,6 +91,35 @@ class TernClientTest(unittest.TestCase):
 
     def test_wrong_host_certificate(self):
         self.tls_failure("wronghost", "HostnameMismatch")
+
+    def test_not_a_websocket_server(self):
+        s = peers.RawServer(lambda sock: peers.read_request(sock) and sock.sendall(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+        try:
+            rc, out, _, _ = peers.run([CLIENT, f"ws://127.0.0.1:{s.port}/feed"], timeout=20)
+        finally:
+            s.stop()
+        self.assertEqual((rc, out), (1, "ERROR FAILED_PRECONDITION: websocket handshake: server answered 404 "
+                                        "instead of 101\n"))
+
+    def test_silent_server_times_out(self):
+        # Completes the upgrade (RFC 6455 §4.2.2), then sends nothing.
+        def handle(sock):
+            head = peers.read_request(sock).decode()
+            key = [l.split(":", 1)[1].strip() for l in head.split("\r\n")
+                   if l.lower().startswith("sec-websocket-key:")][0]
+            accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                                      .digest()).decode()
+            sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+            time.sleep(30)
+        s = peers.RawServer(handle)
+        try:
+            rc, out, _, secs = peers.run([CLIENT, f"ws://127.0.0.1:{s.port}/", "--timeout", "300"], timeout=20)
+        finally:
+            s.stop()
+        self.assertEqual((rc, out), (1, "ERROR DEADLINE_EXCEEDED: read timed out after 300ms\n"))
+        self.assertLess(secs, 5)
 
     def test_usage(self):
         rc, out, err, _ = peers.run([CLIENT, "ws://127.0.0.1:1/", "--backend=asio"], timeout=10)
