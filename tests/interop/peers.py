@@ -9,6 +9,7 @@ import atexit
 import hashlib
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,8 +18,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PYTHON = "/usr/bin/python3"
-NODE = "node"
+PYTHON = "/usr/bin/python3"  # Debian's, with python3-websockets
+# Debian paths first: a non-root PATH often lacks /usr/sbin.
+NODE = "/usr/bin/node" if os.path.exists("/usr/bin/node") else shutil.which("node") or "node"
+NGINX = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else shutil.which("nginx") or "nginx"
 NODE_PATH = "/usr/share/nodejs"
 
 
@@ -148,9 +151,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, timeout=10, host="127.0.0.1"):
+def wait_port(port, timeout=10, host="127.0.0.1", proc=None):
+    """Waits until something accepts on host:port; fails early if `proc`
+    (the server expected to listen there) has exited."""
     deadline = time.monotonic() + timeout
     while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode} before listening on {port}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -277,6 +284,18 @@ class Nginx:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
+        self.pki = pki
+        # free_port() can race with another process taking the port before
+        # nginx binds it: try a few times.
+        for attempt in range(3):
+            try:
+                self._start(timeout)
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+
+    def _start(self, timeout):
         self.port = free_port()
         self.tls_port = free_port()
         conf = os.path.join(self.dir, "nginx.conf")
@@ -286,14 +305,14 @@ class Nginx:
                 # temp dir; as anyone else "user" only draws a warning.
                 user="user root;" if os.geteuid() == 0 else "",
                 dir=self.dir, port=self.port, tls_port=self.tls_port,
-                cert=pki.cert("server"), key=pki.key("server")))
+                cert=self.pki.cert("server"), key=self.pki.key("server")))
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self._stderr = open(self.stderr_path, "wb")
-        self.proc = spawn(["nginx", "-p", self.dir, "-c", conf, "-e", "stderr"],
+        self.proc = spawn([NGINX, "-p", self.dir, "-c", conf, "-e", "stderr"],
                           stdout=subprocess.DEVNULL, stderr=self._stderr)
         try:
-            wait_port(self.port, timeout)
-            wait_port(self.tls_port, timeout)
+            wait_port(self.port, timeout, proc=self.proc)
+            wait_port(self.tls_port, timeout, proc=self.proc)
         except Exception:
             self.stop()
             raise RuntimeError("nginx did not start: " + open(self.stderr_path).read())
