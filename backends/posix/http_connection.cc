@@ -67,6 +67,27 @@ absl::StatusOr<HttpResponse> HttpConnection::send(http::ResponseReader& reader) 
 
 absl::StatusOr<HttpResponse> HttpConnection::send(std::span<const std::uint8_t> request,
                                                   http::ResponseReader& reader) {
+  if (absl::Status st = write_request(request); !st.ok()) return st;
+  return read_response(reader, request_method(request));
+}
+
+absl::Status HttpConnection::write_request() {
+  absl::Status st = write_request(out_.data());
+  out_.clear();
+  return st;
+}
+
+absl::Status HttpConnection::write_request(std::span<const std::uint8_t> request) {
+  if (!finished_.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("connection not reusable: ", finished_.message()));
+  }
+  if (absl::Status st = stream_.write(request); !st.ok()) return finish(st);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HttpResponse> HttpConnection::read_response(http::ResponseReader& reader,
+                                                           http::Method method) {
   if (!finished_.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("connection not reusable: ", finished_.message()));
@@ -76,8 +97,7 @@ absl::StatusOr<HttpResponse> HttpConnection::send(std::span<const std::uint8_t> 
   in_.consume(previous_size_);
   previous_size_ = 0;
   reader.reset();
-  reader.set_request_method(request_method(request));
-  if (absl::Status st = stream_.write(request); !st.ok()) return finish(st);
+  reader.set_request_method(method);
   http::Progress p = reader.next(in_);
   bool eof = false;
   while (p == http::Progress::NeedMore) {

@@ -35,6 +35,7 @@
 #include "core/buf/read_buf.h"
 #include "core/buf/write_buf.h"
 #include "core/http/headers.h"
+#include "core/http/method.h"
 #include "core/http/response_reader.h"
 #include "core/tls/tls_config.h"
 
@@ -75,6 +76,14 @@ class HttpConnection {
   absl::StatusOr<HttpResponse> send(http::ResponseReader& reader);
   // Sends `request` (e.g. bytes a RequestWriter put in another WriteBuf).
   absl::StatusOr<HttpResponse> send(std::span<const std::uint8_t> request, http::ResponseReader& reader);
+
+  // The two halves of send(), for callers that interleave other work or
+  // pipeline: write a request now, read its response later (responses come
+  // back in request order; tell each read the method it answers).
+  absl::Status write_request();
+  absl::Status write_request(std::span<const std::uint8_t> request);
+  absl::StatusOr<HttpResponse> read_response(http::ResponseReader& reader,
+                                             http::Method request_method);
 
   // True while another request may be sent on this connection.
   bool reusable() const noexcept { return finished_.ok(); }

@@ -204,7 +204,24 @@ absl::StatusOr<std::size_t> Socket::read_some(std::span<std::uint8_t> into) {
 }
 
 absl::Status Socket::write_all(std::span<const std::uint8_t> bytes) {
-  return write_all(bytes, {});
+  if (!poison_.ok()) return poison_;
+  if (fd_ < 0) return absl::FailedPreconditionError("write on a closed socket");
+  // send(2), not sendmsg(2): one span is the common case and skips the
+  // msghdr/iovec import.
+  while (!bytes.empty()) {
+    // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return poison(absl::DeadlineExceededError(
+            absl::StrCat("write timed out after ", absl::FormatDuration(write_timeout_))));
+      }
+      return poison(errno_status(errno, "write"));
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Socket::write_all(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {

@@ -5,10 +5,14 @@
 namespace tern {
 
 ReadBuf::ReadBuf(std::size_t capacity)
-    // Value-initialized so padding never exposes indeterminate bytes to the
-    // SIMD kernels that may load it (MSan/valgrind stay quiet).
-    : storage_(new std::uint8_t[capacity + 2 * kPadding]()),
-      capacity_(capacity) {}
+    // Default-initialized: zeroing a 64 MiB buffer would touch every page at
+    // construction. Only the padding is zeroed, so a SIMD load that strays
+    // into it never sees indeterminate bytes.
+    : storage_(new std::uint8_t[capacity + 2 * kPadding]),
+      capacity_(capacity) {
+  std::memset(storage_.get(), 0, kPadding);
+  std::memset(storage_.get() + kPadding + capacity, 0, kPadding);
+}
 
 void ReadBuf::compact() noexcept {
   if (begin_ == 0) return;

@@ -57,7 +57,7 @@ TEST(ReadBuf, PaddingIsReadableAroundData) {
   const std::uint8_t* p = buf.data().data();
   volatile std::uint8_t sum = 0;
   for (std::size_t i = 0; i < ReadBuf::kPadding; ++i) sum += p[-1 - static_cast<long>(i)];
-  for (std::size_t i = 0; i < 16 + ReadBuf::kPadding; ++i) sum += p[i];
+  for (std::size_t i = 16; i < 16 + ReadBuf::kPadding; ++i) sum += p[i];
   EXPECT_EQ(sum, 0);
 }
 
