@@ -269,6 +269,15 @@ bool MessageParser::on_framing_field(std::string_view name,
       break;
     case 10:
       if (equals_lower(name, "connection")) {
+        // Common single values first.
+        if (equals_lower(value, "keep-alive")) {
+          conn_keep_alive_ = true;
+          break;
+        }
+        if (equals_lower(value, "close")) {
+          conn_close_ = true;
+          break;
+        }
         // RFC 9112 §9.3, §9.6: one pass over the list for both options.
         while (!value.empty()) {
           std::size_t comma = value.find(',');
@@ -286,51 +295,107 @@ bool MessageParser::on_framing_field(std::string_view name,
   return true;
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MessageParser::parse_field(
-    const std::uint8_t* p, std::size_t cr, bool head) noexcept {
-  // RFC 9112 §5.2: obs-fold must be rejected (or replaced) by recipients.
-  if (ABSL_PREDICT_FALSE(is_ows(p[pos_]))) {
-    fail(Error::ObsoleteLineFolding);
-    return false;
-  }
-  // RFC 9112 §5.1: field-name ":" OWS field-value OWS; no whitespace is
-  // allowed between the name and the colon.
-  // p[cr] is CR, not a token byte: it stops the loops without a bound check.
-  // Four bytes a step may look up to 3 bytes past the CR: still inside the
-  // line's LF, later bytes or the ReadBuf padding.
-  std::size_t i = pos_;
-  while (is_token_char(p[i]) & is_token_char(p[i + 1]) &
-         is_token_char(p[i + 2]) & is_token_char(p[i + 3])) {
-    i += 4;
-  }
-  while (is_token_char(p[i])) ++i;
-  if (ABSL_PREDICT_FALSE(i == pos_ || i == cr || p[i] != ':')) {
-    fail(Error::BadHeaderName);
-    return false;
-  }
-  std::size_t v = i + 1;
-  while (v < cr && is_ows(p[v])) ++v;
-  std::size_t e = cr;
-  while (e > v && is_ows(p[e - 1])) --e;
-  if (ABSL_PREDICT_FALSE(n_headers_ + n_trailers_ >= limits_.max_headers)) {
-    fail(Error::TooManyHeaders);
-    return false;
-  }
-  Header& h = headers_[n_headers_ + n_trailers_];
-  h.name = view(p, pos_, i);
-  h.value = view(p, v, e);
-  if (head) {
-    ++n_headers_;
-    // Only Connection (10), Content-Length (14) and Transfer-Encoding (17)
-    // change framing; other names skip the call.
-    constexpr std::uint32_t kFramingSizes = (1u << 10) | (1u << 14) | (1u << 17);
-    if (h.name.size() < 32 && ((kFramingSizes >> h.name.size()) & 1u)) {
-      return on_framing_field(h.name, h.value);
+MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
+                                                std::size_t n, bool head,
+                                                std::size_t* blank) noexcept {
+  // The hot loop of the parser: every complete field line in the buffer.
+  // Cursors live in locals (stores into the Header array could alias the
+  // members) and are written back on every exit.
+  std::size_t pos = pos_;
+  std::size_t scan = scan_;
+  std::size_t count = n_headers_ + n_trailers_;
+  Header* const out = headers_.get();
+  const std::size_t max_headers = limits_.max_headers;
+  const std::size_t limit = limits_.max_header_bytes;
+  const std::size_t start = section_start_;
+  Scan result;
+  for (;;) {
+    const std::size_t i = scan + simd::find_line_end_or_ctl(p + scan, n - scan);
+    // Judged on the bytes before the first byte of interest and again on the
+    // whole line, so the verdict does not depend on how input was split.
+    if (ABSL_PREDICT_FALSE(i - start > limit)) {
+      fail(Error::HeaderTooLarge);
+      result = Scan::Bad;
+      break;
     }
-    return true;
+    if (ABSL_PREDICT_FALSE(i + 1 >= n)) {
+      if (i >= n || p[i] == '\r') {
+        scan = i >= n ? n : i;  // revisit a lone CR once its LF may be here
+        result = Scan::More;
+        break;
+      }
+    }
+    if (ABSL_PREDICT_FALSE(p[i] != '\r' || p[i + 1] != '\n')) {
+      // RFC 9112 §2.2: bare CR and bare LF are rejected (a bare LF accepted
+      // by one parser and not another is a smuggling vector).
+      fail(p[i] == '\r' || p[i] == '\n' ? Error::BadLineEnding
+                                         : Error::BadHeaderValue);
+      result = Scan::Bad;
+      break;
+    }
+    if (ABSL_PREDICT_FALSE(i + 2 - start > limit)) {
+      fail(Error::HeaderTooLarge);
+      result = Scan::Bad;
+      break;
+    }
+    if (i == pos) {  // the blank line ends the section
+      *blank = i;
+      result = Scan::Found;
+      break;
+    }
+    // RFC 9112 §5.2: obs-fold must be rejected (or replaced) by recipients.
+    if (ABSL_PREDICT_FALSE(is_ows(p[pos]))) {
+      fail(Error::ObsoleteLineFolding);
+      result = Scan::Bad;
+      break;
+    }
+    // RFC 9112 §5.1: field-name ":" OWS field-value OWS, no whitespace
+    // before the colon. p[i] is CR (neither a token byte, ':' nor OWS), so
+    // it stops each loop without a bound check; four bytes a step may look
+    // up to 3 bytes past it, still inside the LF, later data or padding.
+    std::size_t k = pos;
+    while (is_token_char(p[k]) & is_token_char(p[k + 1]) &
+           is_token_char(p[k + 2]) & is_token_char(p[k + 3])) {
+      k += 4;
+    }
+    while (is_token_char(p[k])) ++k;
+    if (ABSL_PREDICT_FALSE(k == pos || p[k] != ':')) {
+      fail(Error::BadHeaderName);
+      result = Scan::Bad;
+      break;
+    }
+    std::size_t v = k + 1;
+    while (is_ows(p[v])) ++v;
+    std::size_t e = i;
+    while (e > v && is_ows(p[e - 1])) --e;
+    if (ABSL_PREDICT_FALSE(count >= max_headers)) {
+      fail(Error::TooManyHeaders);
+      result = Scan::Bad;
+      break;
+    }
+    Header& h = out[count++];
+    h.name = view(p, pos, k);
+    h.value = view(p, v, e);
+    pos = scan = i + 2;
+    if (head) {
+      // Only Connection (10), Content-Length (14) and Transfer-Encoding (17)
+      // change framing; other names skip the call.
+      constexpr std::uint32_t kFramingSizes = (1u << 10) | (1u << 14) | (1u << 17);
+      if (h.name.size() < 32 && ((kFramingSizes >> h.name.size()) & 1u) &&
+          !on_framing_field(h.name, h.value)) {
+        result = Scan::Bad;
+        break;
+      }
+    }
   }
-  ++n_trailers_;
-  return true;
+  pos_ = pos;
+  scan_ = scan;
+  if (head) {
+    n_headers_ = count;
+  } else {
+    n_trailers_ = count - n_headers_;
+  }
+  return result;
 }
 
 bool MessageParser::start_body(ReadBuf& buf) noexcept {
@@ -427,15 +492,7 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
       case Phase::Trailers: {
         const bool head = phase_ == Phase::Fields;
         std::size_t cr = 0;
-        Scan s;
-        // All complete field lines in one tight loop.
-        while ((s = scan_line(p, n, section_start_, limits_.max_header_bytes,
-                              Error::HeaderTooLarge, Error::BadHeaderValue,
-                              &cr)) == Scan::Found &&
-               cr != pos_) {
-          if (!parse_field(p, cr, head)) return Progress::Failed;
-          pos_ = scan_ = cr + 2;
-        }
+        const Scan s = parse_fields(p, n, head, &cr);
         if (s == Scan::Bad) return Progress::Failed;
         if (s == Scan::More) goto need_more;
         pos_ = scan_ = cr + 2;  // the blank line ends the section

@@ -82,9 +82,11 @@ class MessageParser {
                  std::size_t* cr) noexcept;
   bool parse_request_line(const std::uint8_t* p, std::size_t cr) noexcept;
   bool parse_status_line(const std::uint8_t* p, std::size_t cr) noexcept;
-  // One field line [pos_, cr); false on error. `head` selects the framing
-  // fields' side effects (trailers have none).
-  bool parse_field(const std::uint8_t* p, std::size_t cr, bool head) noexcept;
+  // Parses every complete field line from pos_. Found: the blank line that
+  // ends the section starts at *blank. `head` selects the framing fields'
+  // side effects (trailers have none).
+  Scan parse_fields(const std::uint8_t* p, std::size_t n, bool head,
+                    std::size_t* blank) noexcept;
   bool on_framing_field(std::string_view name, std::string_view value) noexcept;
   bool parse_content_length(std::string_view value) noexcept;
   // Decides body framing at the end of the head (RFC 9112 §6.3).
