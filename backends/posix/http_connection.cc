@@ -1,7 +1,5 @@
 #include "backends/posix/http_connection.h"
 
-#include <optional>
-
 #include "absl/strings/str_cat.h"
 #include "core/http/method.h"
 #include "core/url/url.h"
@@ -39,19 +37,9 @@ absl::StatusOr<HttpConnection> HttpConnection::connect(std::string_view url_text
     return absl::InvalidArgumentError(absl::StrCat("bad URL \"", av(url_text), "\": ", av(name(e))));
   }
   if (url.websocket()) return absl::InvalidArgumentError("HTTP URL must be http:// or https://");
-  absl::StatusOr<Socket> socket = Socket::connect(url.host, url.port, o.socket);
-  if (!socket.ok()) return socket.status();
-  std::string authority = absl::StrCat(av(url.host), ":", url.port);
-  if (!url.secure()) return HttpConnection(Stream(*std::move(socket)), o, std::move(authority));
-  std::optional<tls::TlsConfig> system;
-  if (o.tls == nullptr) {
-    absl::StatusOr<tls::TlsConfig> built = tls::TlsConfig::client().build();
-    if (!built.ok()) return built.status();
-    system = *std::move(built);
-  }
-  absl::StatusOr<Stream> s = Stream::tls_client(*std::move(socket), o.tls ? *o.tls : *system, url.host);
-  if (!s.ok()) return s.status();
-  return HttpConnection(*std::move(s), o, std::move(authority));
+  absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, o.socket);
+  if (!stream.ok()) return stream.status();
+  return HttpConnection(*std::move(stream), o, absl::StrCat(av(url.host), ":", url.port));
 }
 
 absl::Status HttpConnection::finish(absl::Status why) {

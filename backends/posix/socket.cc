@@ -32,6 +32,19 @@ int poll_ms(absl::Duration d) {
   return ms <= 0 ? 0 : static_cast<int>(ms > 1 << 30 ? 1 << 30 : ms);
 }
 
+// getaddrinfo(3) as a StatusOr; the caller frees the list.
+absl::StatusOr<addrinfo*> resolve(const std::string& host, std::uint16_t port, int flags) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port_z = std::to_string(port);
+  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port_z.c_str(), &hints, &found);
+  if (rc != 0) return absl::NotFoundError(absl::StrCat("resolve ", host, ": ", gai_strerror(rc)));
+  return found;
+}
+
 }  // namespace
 
 absl::Status errno_status(int err, std::string_view what) {
@@ -132,21 +145,13 @@ absl::Status Socket::set_read_timeout(absl::Duration d) {
 absl::StatusOr<Socket> Socket::connect(std::string_view host, std::uint16_t port,
                                        const SocketOptions& options) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
   const std::string host_z(host);
-  const std::string port_z = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &found); rc != 0) {
-    // AI_ADDRCONFIG hides loopback-only families on hosts without a
-    // routable address; retry plainly before giving up.
-    hints.ai_flags = AI_NUMERICSERV;
-    if (::getaddrinfo(host_z.c_str(), port_z.c_str(), &hints, &found) != 0) {
-      return absl::NotFoundError(absl::StrCat("resolve ", host_z, ": ", gai_strerror(rc)));
-    }
-  }
+  absl::StatusOr<addrinfo*> resolved = resolve(host_z, port, AI_ADDRCONFIG);
+  // AI_ADDRCONFIG hides loopback-only families on hosts without a routable
+  // address; retry plainly before giving up.
+  if (!resolved.ok()) resolved = resolve(host_z, port, 0);
+  if (!resolved.ok()) return resolved.status();
+  addrinfo* found = *resolved;
   absl::Status last = absl::UnavailableError(absl::StrCat("connect ", host_z, ": no address"));
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
@@ -259,17 +264,10 @@ absl::Status Socket::write_all(std::span<const std::uint8_t> a, std::span<const 
 }
 
 absl::StatusOr<Listener> Listener::bind(std::string_view host, std::uint16_t port, int backlog) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
   const std::string host_z(host);
-  const std::string port_z = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host_z.empty() ? nullptr : host_z.c_str(), port_z.c_str(), &hints, &found);
-      rc != 0) {
-    return absl::NotFoundError(absl::StrCat("resolve ", host_z, ": ", gai_strerror(rc)));
-  }
+  absl::StatusOr<addrinfo*> resolved = resolve(host_z, port, AI_PASSIVE);
+  if (!resolved.ok()) return resolved.status();
+  addrinfo* found = *resolved;
   absl::Status last = absl::UnavailableError("bind: no address");
   for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));

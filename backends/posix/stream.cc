@@ -65,6 +65,17 @@ absl::StatusOr<Stream> Stream::tls_client(Socket socket, const tls::TlsConfig& c
   return s;
 }
 
+absl::StatusOr<Stream> Stream::connect(const Url& url, const tls::TlsConfig* tls,
+                                       const SocketOptions& options) {
+  absl::StatusOr<Socket> socket = Socket::connect(url.host, url.port, options);
+  if (!socket.ok()) return socket.status();
+  if (!url.secure()) return Stream(*std::move(socket));
+  if (tls != nullptr) return tls_client(*std::move(socket), *tls, url.host);
+  absl::StatusOr<tls::TlsConfig> system = tls::TlsConfig::client().build();
+  if (!system.ok()) return system.status();
+  return tls_client(*std::move(socket), *system, url.host);
+}
+
 absl::StatusOr<Stream> Stream::tls_server(Socket socket, const tls::TlsConfig& config) {
   absl::StatusOr<tls::TlsCodec> codec = tls::TlsCodec::server(config);
   if (!codec.ok()) return codec.status();

@@ -26,6 +26,7 @@
 #include "core/buf/read_buf.h"
 #include "core/tls/tls_codec.h"
 #include "core/tls/tls_config.h"
+#include "core/url/url.h"
 
 namespace tern::posix {
 
@@ -33,6 +34,12 @@ class Stream {
  public:
   // Plain TCP.
   explicit Stream(Socket socket) noexcept : socket_(std::move(socket)) {}
+
+  // Connects to url's host and port, with TLS when the scheme is wss or
+  // https (`tls`, or the system trust store when null). The one place a
+  // client decides between plain and TLS.
+  static absl::StatusOr<Stream> connect(const Url& url, const tls::TlsConfig* tls,
+                                        const SocketOptions& options);
 
   // TLS client over a connected socket: SNI and hostname (or IP) checks for
   // `host`, handshake completed before returning.

@@ -50,23 +50,8 @@ absl::StatusOr<WebSocket> WebSocket::connect(std::string_view url_text, const We
       ws::ClientHandshake::create(url, {o.subprotocols, o.extra_headers, o.handshake_limits});
   if (!hs.ok()) return hs.status();
 
-  absl::StatusOr<Socket> socket = Socket::connect(url.host, url.port, o.socket);
-  if (!socket.ok()) return socket.status();
-  std::optional<Stream> stream;
-  if (url.secure()) {
-    std::optional<tls::TlsConfig> system;
-    if (o.tls == nullptr) {
-      absl::StatusOr<tls::TlsConfig> built = tls::TlsConfig::client().build();
-      if (!built.ok()) return built.status();
-      system = *std::move(built);
-    }
-    absl::StatusOr<Stream> s = Stream::tls_client(*std::move(socket), o.tls ? *o.tls : *system, url.host);
-    if (!s.ok()) return s.status();
-    stream.emplace(*std::move(s));
-  } else {
-    stream.emplace(*std::move(socket));
-  }
-
+  absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, o.socket);
+  if (!stream.ok()) return stream.status();
   WebSocket w(*std::move(stream), ws::Role::Client, o);
   if (hs->write_request(w.out_) != ws::HandshakeError::None) {
     return absl::ResourceExhaustedError(
