@@ -8,11 +8,14 @@
 #ifndef TERN_TESTS_INTEROP_BACKEND_H_
 #define TERN_TESTS_INTEROP_BACKEND_H_
 
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "backends/posix/http_connection.h"
 #include "backends/posix/socket.h"
 #include "backends/posix/websocket.h"
+#include "tests/interop/cli.h"
 
 namespace tern::interop {
 
@@ -37,6 +40,19 @@ template <typename F>
 int with_backend(std::string_view name, int unknown, F&& f) {
   if (name == PosixBackend::kName) return f(PosixBackend{});
   return unknown;
+}
+
+// Runs f(Backend{}) for the program's --backend flag (default posix), or
+// prints `usage_text` with the list of backends when the name is unknown.
+template <typename F>
+int run_selected_backend(const CommandLine& cl, std::string_view usage_text, F&& f) {
+  const std::string_view backend = cl.flag("backend").value_or("posix");
+  constexpr int kUnknown = -1;
+  const int rc = with_backend(backend, kUnknown, std::forward<F>(f));
+  if (rc != kUnknown) return rc;
+  const std::string problem = "unknown backend \"" + std::string(backend) + "\" (available: " +
+                              std::string(kBackendNames) + ")";
+  return usage(usage_text, problem);
 }
 
 }  // namespace tern::interop

@@ -162,13 +162,7 @@ int main_impl(int argc, char** argv) {
     if (!tls.ok()) return fail(tls.status());
     c.tls = *std::move(tls);
   }
-  const std::string_view backend = cl.flag("backend").value_or("posix");
-  const int unknown = -1;
-  const int rc = with_backend(backend, unknown, [&](auto b) { return run<decltype(b)>(c); });
-  if (rc == unknown) {
-    return usage(kUsage, absl::StrCat("unknown backend \"", av(backend), "\" (available: ", av(kBackendNames), ")"));
-  }
-  return rc;
+  return run_selected_backend(cl, kUsage, [&](auto b) { return run<decltype(b)>(c); });
 }
 
 }  // namespace
