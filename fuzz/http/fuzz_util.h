@@ -17,17 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/check.h"
 #include "core/http/limits.h"
 #include "core/http/method.h"
 
 namespace tern::http::fuzz {
 
-inline void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+using ::tern::fuzz::check;
 
 struct Input {
   Method method;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <span>
 
+#include "fuzz/check.h"
 #include "absl/status/statusor.h"
 #include "core/buf/read_buf.h"
 #include "core/tls/tls_codec.h"
@@ -21,12 +22,7 @@
 
 namespace tern::tls::fuzz {
 
-inline void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+inline void require(bool ok, const char* what) { ::tern::fuzz::check(ok, what); }
 
 inline const TlsConfig& server_config() {
   static const TlsConfig* config = [] {

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "fuzz/check.h"
 #include "core/simd/utf8.h"
 #include "core/ws/frame_reader.h"
 #include "core/ws/frame_writer.h"
@@ -30,12 +31,7 @@ using tern::ws::Opcode;
 using tern::ws::ReadStatus;
 using tern::ws::testing::Event;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+using ::tern::fuzz::check;
 
 std::size_t limit(const std::uint8_t* p) {
   const std::size_t v = (std::size_t{p[0]} << 8) | p[1];

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/check.h"
 #include "core/ws/frame_reader.h"
 #include "core/ws/frame_writer.h"
 #include "tests/ws/ws_test_util.h"
@@ -25,12 +26,7 @@ using tern::ws::Opcode;
 using tern::ws::testing::Event;
 using tern::ws::testing::message_event;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
+using ::tern::fuzz::check;
 
 }  // namespace
 

@@ -12,15 +12,10 @@
 #include <vector>
 
 #include "core/buf/read_buf.h"
+#include "fuzz/check.h"
 
 namespace tern::fuzz {
 
-inline void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-  }
-}
 
 struct SplitInput {
   std::vector<std::size_t> pieces;
