@@ -82,6 +82,12 @@ void resolve_mask(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
 bool resolve_validate_utf8(const std::uint8_t* p, std::size_t n) noexcept {
   return install_best().validate_utf8(p, n);
 }
+bool resolve_unmask_validate_utf8(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+  return install_best().unmask_validate_utf8(p, n, key);
+}
+bool resolve_validate_utf8_nokey(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+  return install_best().validate_utf8_nokey(p, n, key);
+}
 std::size_t resolve_find_line_end_or_ctl(const std::uint8_t* p, std::size_t n) noexcept {
   return install_best().find_line_end_or_ctl(p, n);
 }
@@ -90,7 +96,9 @@ std::size_t resolve_find_byte(const std::uint8_t* p, std::size_t n, std::uint8_t
 }
 
 const Kernels kResolver = {&resolve_mask, &resolve_validate_utf8,
-                           &resolve_find_line_end_or_ctl, &resolve_find_byte};
+                           &resolve_unmask_validate_utf8, &resolve_validate_utf8_nokey,
+                           &resolve_find_line_end_or_ctl,
+                           &resolve_find_byte};
 
 inline const Kernels& kernels() noexcept {
   return *g_kernels.load(std::memory_order_acquire);
@@ -153,6 +161,18 @@ void mask_copy(std::uint8_t* dst, const std::uint8_t* src, std::size_t n, std::u
 
 bool validate_utf8(const std::uint8_t* data, std::size_t n) noexcept {
   return kernels().validate_utf8(data, n);
+}
+
+bool unmask_validate_utf8(std::uint8_t* data, std::size_t n, std::uint32_t key,
+                          std::size_t phase) noexcept {
+  return kernels().unmask_validate_utf8(data, n,
+                                        std::rotr(key, static_cast<int>(8 * (phase & 3))));
+}
+
+Utf8TextKernel utf8_text_kernel(bool masked) noexcept {
+  const internal::Kernels* k = &kernels();
+  if (k == &internal::kResolver) k = &internal::install_best();
+  return masked ? k->unmask_validate_utf8 : k->validate_utf8_nokey;
 }
 
 // A piece is split into: bytes finishing the sequence left open by the last

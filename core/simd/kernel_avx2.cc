@@ -12,6 +12,7 @@ namespace {
 struct Avx2 {
   using A = xsimd::avx2;
   using B = xsimd::batch<std::uint8_t, A>;
+  static constexpr bool kMaskedTail = false;  // see unmask_validate_utf8_lookup
   static constexpr std::size_t kWidth = 32;
 
   static std::uint64_t bits(const xsimd::batch_bool<std::uint8_t, A>& m) noexcept {
@@ -43,6 +44,10 @@ struct Avx2 {
     v[1] = B::load_aligned(buf + 32);
   }
 
+  static void unmask_partial(std::uint8_t* p, std::size_t r, const B& k, B (&v)[2]) noexcept {
+    unmask_partial_buffered<Avx2>(p, r, k, v);
+  }
+
   static void mask_small(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
                          std::uint32_t key) noexcept {
     if (n >= 16) {
@@ -70,6 +75,12 @@ void mask_avx2(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
 bool validate_utf8_avx2(const std::uint8_t* p, std::size_t n) noexcept {
   return validate_utf8_lookup<Avx2>(p, n);
 }
+bool unmask_validate_utf8_avx2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+  return unmask_validate_utf8_lookup<Avx2>(p, n, key);
+}
+bool validate_utf8_nokey_avx2(std::uint8_t* p, std::size_t n, std::uint32_t) noexcept {
+  return validate_utf8_lookup<Avx2>(p, n);
+}
 std::size_t find_line_end_or_ctl_avx2(const std::uint8_t* p, std::size_t n) noexcept {
   return scan_vec<Avx2>(p, n, CtlPred{});
 }
@@ -79,7 +90,7 @@ std::size_t find_byte_avx2(const std::uint8_t* p, std::size_t n, std::uint8_t c)
 
 }  // namespace
 
-const Kernels kAvx2Kernels = {&mask_avx2, &validate_utf8_avx2, &find_line_end_or_ctl_avx2,
-                              &find_byte_avx2};
+const Kernels kAvx2Kernels = {&mask_avx2, &validate_utf8_avx2, &unmask_validate_utf8_avx2, &validate_utf8_nokey_avx2,
+                              &find_line_end_or_ctl_avx2, &find_byte_avx2};
 
 }  // namespace tern::simd::internal

@@ -17,6 +17,7 @@ inline __mmask64 low_bytes(std::size_t n) noexcept {
 struct Avx512 {
   using A = xsimd::avx512bw;
   using B = xsimd::batch<std::uint8_t, A>;
+  static constexpr bool kMaskedTail = true;  // see unmask_validate_utf8_lookup
   static constexpr std::size_t kWidth = 64;
 
   static std::uint64_t bits(const xsimd::batch_bool<std::uint8_t, A>& m) noexcept {
@@ -47,6 +48,14 @@ struct Avx512 {
     v[0] = _mm512_maskz_loadu_epi8(low_bytes(n), p);
   }
 
+  // Masked load and store: the bytes past p + r are neither read nor
+  // written, and the unmasked vector keeps zeros (ASCII) there.
+  static void unmask_partial(std::uint8_t* p, std::size_t r, const B& k, B (&v)[1]) noexcept {
+    const __mmask64 m = low_bytes(r);
+    v[0] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, p), _mm512_maskz_mov_epi8(m, k));
+    _mm512_mask_storeu_epi8(p, m, v[0]);
+  }
+
   static void mask_small(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
                          std::uint32_t key) noexcept {
     const __mmask64 k = low_bytes(n);
@@ -69,6 +78,13 @@ void mask_avx512bw(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
 bool validate_utf8_avx512bw(const std::uint8_t* p, std::size_t n) noexcept {
   return validate_utf8_lookup<Avx512>(p, n);
 }
+bool unmask_validate_utf8_avx512bw(std::uint8_t* p, std::size_t n,
+                                   std::uint32_t key) noexcept {
+  return unmask_validate_utf8_lookup<Avx512>(p, n, key);
+}
+bool validate_utf8_nokey_avx512bw(std::uint8_t* p, std::size_t n, std::uint32_t) noexcept {
+  return validate_utf8_lookup<Avx512>(p, n);
+}
 std::size_t find_line_end_or_ctl_avx512bw(const std::uint8_t* p, std::size_t n) noexcept {
   return scan_vec<Avx512>(p, n, CtlPred{});
 }
@@ -79,6 +95,7 @@ std::size_t find_byte_avx512bw(const std::uint8_t* p, std::size_t n, std::uint8_
 }  // namespace
 
 const Kernels kAvx512bwKernels = {&mask_avx512bw, &validate_utf8_avx512bw,
+                                  &unmask_validate_utf8_avx512bw, &validate_utf8_nokey_avx512bw,
                                   &find_line_end_or_ctl_avx512bw, &find_byte_avx512bw};
 
 }  // namespace tern::simd::internal

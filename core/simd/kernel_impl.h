@@ -278,24 +278,24 @@ alignas(64) constexpr std::uint8_t kIncompleteMax[64] = {
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
     0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xF0 - 1, 0xE0 - 1, 0xC0 - 1};
 
+// The tables are loaded where they are used, not held in members: an
+// all-ASCII input never touches them, and a short call pays no set-up.
+// Loops over a block's vectors are fully unrolled so the vectors stay in
+// registers.
 template <class T>
 struct Utf8Lookup {
   using B = typename T::B;
   static constexpr std::size_t kVecs = 64 / T::kWidth;
 
-  const B byte_1_high = T::table16(kByte1High);
-  const B byte_1_low = T::table16(kByte1Low);
-  const B byte_2_high = T::table16(kByte2High);
-  const B incomplete_max = B::load_aligned(kIncompleteMax + 64 - T::kWidth);
   B error = B(0);
   B prev_input = B(0);
   B prev_incomplete = B(0);
 
   void check_vec(const B& input) noexcept {
     const B prev1 = T::template prev<1>(input, prev_input);
-    const B sc = T::lookup16(byte_1_high, T::shr4(prev1)) &
-                 T::lookup16(byte_1_low, prev1 & B(0x0F)) &
-                 T::lookup16(byte_2_high, T::shr4(input));
+    const B sc = T::lookup16(T::table16(kByte1High), T::shr4(prev1)) &
+                 T::lookup16(T::table16(kByte1Low), prev1 & B(0x0F)) &
+                 T::lookup16(T::table16(kByte2High), T::shr4(input));
     const B prev2 = T::template prev<2>(input, prev_input);
     const B prev3 = T::template prev<3>(input, prev_input);
     // Only 111_____ (resp. 1111____) two (three) bytes back leave the high
@@ -308,6 +308,7 @@ struct Utf8Lookup {
 
   void check_block(const B (&v)[kVecs]) noexcept {
     B any = v[0];
+#pragma GCC unroll 4
     for (std::size_t j = 1; j < kVecs; ++j) any = any | v[j];
     if (T::is_ascii(any)) {
       // An ASCII block right after an unfinished sequence is an error.
@@ -316,9 +317,13 @@ struct Utf8Lookup {
       prev_input = v[kVecs - 1];
       return;
     }
+#pragma GCC unroll 4
     for (std::size_t j = 0; j < kVecs; ++j) check_vec(v[j]);
-    prev_incomplete = T::subs(v[kVecs - 1], incomplete_max);
+    prev_incomplete =
+        T::subs(v[kVecs - 1], B::load_aligned(kIncompleteMax + 64 - T::kWidth));
   }
+
+  bool ok() const noexcept { return !T::any_nonzero(error | prev_incomplete); }
 };
 
 template <class T>
@@ -330,6 +335,7 @@ inline bool validate_utf8_lookup(const std::uint8_t* p, std::size_t n) noexcept 
   std::size_t i = 0;
   for (; i + 64 <= n; i += 64) {
     B v[V];
+#pragma GCC unroll 4
     for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(p + i + j * W);
     check.check_block(v);
   }
@@ -341,6 +347,115 @@ inline bool validate_utf8_lookup(const std::uint8_t* p, std::size_t n) noexcept 
     check.check_block(v);
   }
   return !T::any_nonzero(check.error | check.prev_incomplete);
+}
+
+// ---------------------------------------------------------------- unmask + UTF-8
+
+// The server's masked Text frame in one pass: each vector is unmasked in
+// registers, stored back, and validated from the register, so the validator
+// never reloads bytes that were just stored (a second pass right after
+// mask() costs store-forwarding stalls) and the caller pays one dispatch.
+// Blocks are 64 bytes, a multiple of 4, so the key never rotates inside the
+// loop. Every byte is unmasked even when the text is invalid: the result is
+// exactly mask() followed by validate_utf8().
+
+// 64 bytes of 0xFF then 64 of 0: loading W bytes at kKeep + 64 - r + j * W
+// gives 0xFF in the lanes of vector j that lie below r.
+alignas(64) constexpr std::uint8_t kKeep[128] = {
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+
+// The last r < 64 bytes without touching memory past p + r: copied into a
+// zeroed block, unmasked there with the key cleared in the padding (which
+// must stay zero, i.e. ASCII, for the validator), and copied back.
+template <class T>
+inline void unmask_partial_buffered(std::uint8_t* p, std::size_t r, const typename T::B& k,
+                                    typename T::B (&v)[64 / T::kWidth]) noexcept {
+  using B = typename T::B;
+  constexpr std::size_t W = T::kWidth;
+  alignas(64) std::uint8_t buf[64] = {};
+  std::memcpy(buf, p, r);
+#pragma GCC unroll 4
+  for (std::size_t j = 0; j < 64 / W; ++j) {
+    v[j] = B::load_aligned(buf + j * W) ^ (k & B::load_unaligned(kKeep + 64 - r + j * W));
+    v[j].store_aligned(buf + j * W);
+  }
+  std::memcpy(p, buf, r);
+}
+
+// The last r < 64 bytes and the verdict. Kept out of line where the tail
+// needs a stack block (AVX2, SSSE3), so the whole-block loop runs without a
+// stack frame.
+template <class T>
+inline bool unmask_validate_finish(std::uint8_t* p, std::size_t r, const typename T::B& k,
+                                   Utf8Lookup<T>& check) noexcept {
+  typename T::B v[64 / T::kWidth];
+  T::unmask_partial(p, r, k, v);
+  check.check_block(v);
+  return check.ok();
+}
+template <class T>
+__attribute__((noinline)) bool unmask_validate_finish_outlined(std::uint8_t* p, std::size_t r,
+                                                               typename T::B k,
+                                                               Utf8Lookup<T> check) noexcept {
+  return unmask_validate_finish<T>(p, r, k, check);
+}
+
+template <class T>
+inline bool unmask_validate_utf8_lookup(std::uint8_t* p, std::size_t n,
+                                        std::uint32_t key) noexcept {
+  using B = typename T::B;
+  constexpr std::size_t W = T::kWidth;
+  constexpr std::size_t V = 64 / W;
+  const B k = splat_key<T>(key);
+  Utf8Lookup<T> check;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    B v[V];
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < V; ++j) {
+      v[j] = B::load_unaligned(p + i + j * W) ^ k;
+      v[j].store_unaligned(p + i + j * W);
+    }
+    check.check_block(v);
+  }
+  if (i < n) {
+    if constexpr (T::kMaskedTail) return unmask_validate_finish<T>(p + i, n - i, k, check);
+    return unmask_validate_finish_outlined<T>(p + i, n - i, k, check);
+  }
+  return check.ok();
+}
+
+// SSE2 (no byte shuffle): unmask 64-byte blocks in registers and skip the
+// all-ASCII ones; the automaton reads back the others. After a failure the
+// rest is only unmasked.
+template <class T>
+inline bool unmask_validate_utf8_hybrid(std::uint8_t* p, std::size_t n,
+                                        std::uint32_t key) noexcept {
+  using B = typename T::B;
+  constexpr std::size_t W = T::kWidth;
+  const B k = splat_key<T>(key);
+  Utf8Dfa dfa;
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    B any = B(0);
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < 64; j += W) {
+      const B v = B::load_unaligned(p + i + j) ^ k;
+      v.store_unaligned(p + i + j);
+      any = any | v;
+    }
+    if (dfa.pending == 0 && T::is_ascii(any)) continue;
+    if (!dfa.run(p + i, 64)) {
+      mask_vec<T>(p + i + 64, p + i + 64, n - i - 64, key);
+      return false;
+    }
+  }
+  mask_vec<T>(p + i, p + i, n - i, key);
+  return dfa.run(p + i, n - i) && dfa.pending == 0;
 }
 
 }  // namespace

@@ -35,6 +35,12 @@ void mask_sse2(std::uint8_t* dst, const std::uint8_t* src, std::size_t n,
 bool validate_utf8_sse2(const std::uint8_t* p, std::size_t n) noexcept {
   return validate_utf8_hybrid<Sse2>(p, n);
 }
+bool unmask_validate_utf8_sse2(std::uint8_t* p, std::size_t n, std::uint32_t key) noexcept {
+  return unmask_validate_utf8_hybrid<Sse2>(p, n, key);
+}
+bool validate_utf8_nokey_sse2(std::uint8_t* p, std::size_t n, std::uint32_t) noexcept {
+  return validate_utf8_hybrid<Sse2>(p, n);
+}
 std::size_t find_line_end_or_ctl_sse2(const std::uint8_t* p, std::size_t n) noexcept {
   return scan_vec<Sse2>(p, n, CtlPred{});
 }
@@ -44,7 +50,7 @@ std::size_t find_byte_sse2(const std::uint8_t* p, std::size_t n, std::uint8_t c)
 
 }  // namespace
 
-const Kernels kSse2Kernels = {&mask_sse2, &validate_utf8_sse2, &find_line_end_or_ctl_sse2,
-                              &find_byte_sse2};
+const Kernels kSse2Kernels = {&mask_sse2, &validate_utf8_sse2, &unmask_validate_utf8_sse2, &validate_utf8_nokey_sse2,
+                              &find_line_end_or_ctl_sse2, &find_byte_sse2};
 
 }  // namespace tern::simd::internal

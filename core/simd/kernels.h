@@ -19,6 +19,15 @@ struct Kernels {
                std::uint32_t key) noexcept;
   // Whole-string UTF-8 validity (RFC 3629).
   bool (*validate_utf8)(const std::uint8_t* data, std::size_t n) noexcept;
+  // mask(data, data, n, key) and then validate_utf8(data, n), in one pass:
+  // each vector is unmasked in registers, stored, and validated from the
+  // register. All n bytes are unmasked whatever the result.
+  bool (*unmask_validate_utf8)(std::uint8_t* data, std::size_t n,
+                               std::uint32_t key) noexcept;
+  // validate_utf8 with the signature above (key ignored, data not written):
+  // what utf8_text_kernel(false) hands out.
+  bool (*validate_utf8_nokey)(std::uint8_t* data, std::size_t n,
+                              std::uint32_t key) noexcept;
   std::size_t (*find_line_end_or_ctl)(const std::uint8_t* data,
                                       std::size_t n) noexcept;
   std::size_t (*find_byte)(const std::uint8_t* data, std::size_t n,

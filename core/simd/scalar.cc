@@ -41,6 +41,12 @@ bool validate_utf8_scalar(const std::uint8_t* s, std::size_t n) noexcept {
   return true;
 }
 
+bool unmask_validate_utf8_scalar(std::uint8_t* data, std::size_t n, std::uint32_t key,
+                                 std::size_t phase) noexcept {
+  mask_scalar(data, n, key, phase);
+  return validate_utf8_scalar(data, n);
+}
+
 std::size_t find_line_end_or_ctl_scalar(const std::uint8_t* data,
                                         std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) {

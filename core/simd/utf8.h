@@ -36,6 +36,28 @@ bool validate_utf8(const std::uint8_t* data, std::size_t n) noexcept;
 // Byte-at-a-time reference the SIMD path is tested against.
 bool validate_utf8_scalar(const std::uint8_t* data, std::size_t n) noexcept;
 
+// A server's masked Text payload in one pass: unmasks data in place exactly
+// as mask(data, n, key, phase) does (mask.h, RFC 6455 §5.3) and returns
+// whether the unmasked bytes are one complete valid UTF-8 string, like
+// validate_utf8. Each vector is unmasked in registers, stored and validated
+// from the register: one dispatched call and one pass instead of two, and no
+// reload of bytes just stored. All n bytes are unmasked even when the text
+// is invalid. Whole strings only (a fragment continuing a sequence needs
+// mask() and Utf8Validator).
+bool unmask_validate_utf8(std::uint8_t* data, std::size_t n, std::uint32_t key,
+                          std::size_t phase = 0) noexcept;
+// The kernel behind unmask_validate_utf8 (masked; phase 0) or validate_utf8
+// (not masked: key ignored, data only read) on the ISA active now, for a
+// caller that checks many short payloads and wants one indirect call and no
+// dispatch load per payload (the frame reader's fast path keeps one from
+// construction). It stays on that ISA after a later force_isa().
+using Utf8TextKernel = bool (*)(std::uint8_t* data, std::size_t n, std::uint32_t key) noexcept;
+Utf8TextKernel utf8_text_kernel(bool masked) noexcept;
+
+// Reference: mask_scalar() then validate_utf8_scalar().
+bool unmask_validate_utf8_scalar(std::uint8_t* data, std::size_t n, std::uint32_t key,
+                                 std::size_t phase = 0) noexcept;
+
 }  // namespace tern::simd
 
 #endif  // TERN_CORE_SIMD_UTF8_H_

@@ -18,7 +18,8 @@ FrameReader::FrameReader(Role role, Limits limits) noexcept
       mask_bit_(role == Role::Server ? 0x80 : 0),
       mask_len_(role == Role::Server ? 4 : 0),
       limits_(limits),
-      fast_limit_(std::min(limits.max_frame_size, limits.max_message_size)) {}
+      fast_limit_(std::min(limits.max_frame_size, limits.max_message_size)),
+      text_check_(simd::utf8_text_kernel(role == Role::Server)) {}
 
 void FrameReader::reset() noexcept {
   flags_ = 0;

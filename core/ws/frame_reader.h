@@ -110,7 +110,8 @@ class FrameReader {
 
   // Returns the next message, NeedMore, or Error. Inline fast path: a whole
   // unfragmented Text/Binary frame with a ≤ 16-bit length already in the
-  // buffer is validated, unmasked and returned in place.
+  // buffer is unmasked and validated (masked Text in one fused pass) and
+  // returned in place.
   ReadResult next(ReadBuf& buf) noexcept;
 
   // Forgets all state, including a failure. The caller clears the buffer.
@@ -142,6 +143,9 @@ class FrameReader {
   std::uint8_t mask_len_;   // 4 or 0: masking key bytes in each header
   Limits limits_;
   std::size_t fast_limit_;  // min of both limits: one compare on the fast path
+  // Fast-path Text check: unmask + validate (server) or validate (client),
+  // the SIMD kernel of the ISA active at construction (simd/utf8.h).
+  simd::Utf8TextKernel text_check_;
 
   std::uint8_t flags_ = 0;
   Error error_ = Error::MaskViolation;
@@ -193,14 +197,20 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline ReadResult FrameReader::next(ReadBuf& buf) n
         }
         if (ABSL_PREDICT_TRUE(minimal && len <= fast_limit_ && hdr + len <= n)) {
           std::uint8_t* const payload = p + hdr;
-          if (mask_len_ != 0) {
-            std::uint32_t key;
-            std::memcpy(&key, payload - 4, 4);
+          // RFC 6455 §5.3 unmasking and §8.1 UTF-8 validity of Text. A
+          // server's Text payload is unmasked and validated in one pass by
+          // the kernel chosen at construction (one indirect call, no reload
+          // of bytes just unmasked); a client's kernel only validates and
+          // ignores the key, which for it is 4 bytes of the header or of
+          // the ReadBuf's front padding (readable, see read_buf.h).
+          std::uint32_t key;
+          std::memcpy(&key, payload - 4, 4);
+          if (b0 == 0x81) {
+            if (ABSL_PREDICT_FALSE(!text_check_(payload, len, key))) {
+              return fail(Error::InvalidUtf8);
+            }
+          } else if (mask_len_ != 0) {
             simd::mask(payload, len, key);
-          }
-          // RFC 6455 §8.1: a Text message must be valid UTF-8.
-          if (b0 == 0x81 && ABSL_PREDICT_FALSE(!simd::validate_utf8(payload, len))) {
-            return fail(Error::InvalidUtf8);
           }
           pos_ = hdr + len;
           return {ReadStatus::Message,

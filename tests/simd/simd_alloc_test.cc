@@ -29,6 +29,9 @@ TEST(SimdAlloc, ZeroAllocationsSteadyState) {
       Utf8Validator v;
       sink += v.feed(buf.data(), n / 2) + v.feed(buf.data() + n / 2, n - n / 2);
       sink += validate_utf8(buf.data(), n);
+      sink += unmask_validate_utf8(buf.data(), n, 0x0BADF00Du, iter & 3);
+      mask(buf.data(), n, 0x0BADF00Du, iter & 3);  // undo
+      sink += utf8_text_kernel(iter & 1)(buf.data(), n, 0);  // key 0: no change
       sink += find_line_end_or_ctl(buf.data(), buf.size()) + find_byte(buf.data(), n, ':');
     }
   }
