@@ -6,6 +6,7 @@
 #include "absl/base/optimization.h"
 #include "absl/strings/ascii.h"
 #include "core/http/tokens.h"
+#include "core/simd/http_block_scan.h"
 #include "core/simd/http_scan.h"
 
 namespace tern::http::detail {
@@ -13,6 +14,8 @@ namespace {
 
 // The header scans may load this far past the readable bytes.
 static_assert(ReadBuf::kPadding >= 64, "http_scan kernels over-read 64 bytes");
+static_assert(ReadBuf::kPadding >= simd::kHttpBlock,
+              "BlockWindow classifies whole blocks past the last byte");
 
 constexpr bool is_ows(std::uint8_t c) { return c == ' ' || c == '\t'; }
 constexpr bool is_digit(std::uint8_t c) { return static_cast<unsigned>(c - '0') < 10u; }
@@ -32,7 +35,8 @@ inline std::uint64_t load64(const char* p) {
   std::memcpy(&v, p, 8);
   return v;
 }
-bool equals_lower(std::string_view s, std::string_view lower) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool equals_lower(std::string_view s,
+                                                     std::string_view lower) {
   if (s.size() != lower.size()) return false;
   constexpr std::uint64_t kFold = 0x2020202020202020ull;
   const std::size_t n = s.size();
@@ -60,13 +64,85 @@ constexpr int hex_value(std::uint8_t c) {
 
 // "HTTP/1.x" (RFC 9112 §2.3); a later minor version is read as 1.1
 // (RFC 9110 §2.5: a recipient treats it as the highest it conforms to).
+// v has at least 8 readable bytes.
 bool parse_version(const std::uint8_t* v, std::uint8_t* minor) {
-  if (std::memcmp(v, "HTTP/1.", 7) != 0 || !is_digit(v[7])) return false;
+  std::uint64_t w;
+  std::memcpy(&w, v, 8);
+  std::uint64_t want;
+  std::memcpy(&want, "HTTP/1.0", 8);
+  // The first seven bytes exactly, then one digit.
+  constexpr std::uint64_t kSeven = 0x00FFFFFFFFFFFFFFull;  // little-endian
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+  if (((w ^ want) & kSeven) != 0 || !is_digit(v[7])) return false;
   *minor = v[7] == '0' ? 0 : 1;
   return true;
 }
 
+inline unsigned ctz(std::uint64_t m) { return static_cast<unsigned>(__builtin_ctzll(m)); }
+
 }  // namespace
+
+// The head's line ends and field-name ends, from bitmasks of up to kBlocks
+// 64-byte blocks classified in one call (simd::classify_http_blocks), so the
+// per-line work is a few bit operations instead of a scan call per line.
+// Lives for one next() call (p and n are that call's buffer). Blocks are
+// classified on demand from the first position searched, never twice, so
+// trickled input still costs O(n) (plus one block per call). The last block
+// may extend past n into the ReadBuf padding or spare bytes: its ctl bits
+// from n on are forced to 1, so every search stops at n at the latest.
+class BlockWindow {
+ public:
+  static constexpr std::size_t kBlocks = 4;
+
+  BlockWindow(const std::uint8_t* p, std::size_t n) : p_(p), n_(n) {}
+
+  // First CR, LF or control byte (other than HTAB) at or after s, or n.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE std::size_t find_ctl(std::size_t s) noexcept {
+    for (;;) {
+      std::size_t rel = s - base_;  // wraps (>= span_) when s < base_
+      if (ABSL_PREDICT_FALSE(rel >= span_)) {
+        if (s >= n_) return n_;
+        fill(s);
+        rel = 0;
+      }
+      const std::uint64_t m = masks_[rel / 64].ctl >> (rel % 64);
+      if (ABSL_PREDICT_TRUE(m != 0)) return s + ctz(m);
+      s += 64 - rel % 64;
+    }
+  }
+
+  // True if s lies in the classified bytes (token_end may be asked).
+  bool covers(std::size_t s) const noexcept { return s - base_ < span_; }
+
+  // First non-tchar at or after s. Precondition: covers(s), and a control
+  // byte before n follows s inside the window (the line's CR), which stops
+  // the search.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE std::size_t token_end(std::size_t s) const noexcept {
+    std::size_t rel = s - base_;
+    for (;;) {
+      const std::uint64_t m = ~masks_[rel / 64].token >> (rel % 64);
+      if (ABSL_PREDICT_TRUE(m != 0)) return base_ + rel + ctz(m);
+      rel += 64 - rel % 64;
+    }
+  }
+
+ private:
+  void fill(std::size_t s) noexcept {
+    const std::size_t avail = n_ - s;
+    std::size_t blocks = (avail + simd::kHttpBlock - 1) / simd::kHttpBlock;
+    if (blocks > kBlocks) blocks = kBlocks;
+    simd::classify_http_blocks(p_ + s, blocks, masks_);
+    base_ = s;
+    span_ = blocks * simd::kHttpBlock;
+    if (avail < span_) masks_[avail / 64].ctl |= ~std::uint64_t{0} << (avail % 64);
+  }
+
+  const std::uint8_t* p_;
+  std::size_t n_;
+  std::size_t base_ = 0;
+  std::size_t span_ = 0;
+  simd::HttpBlockMasks masks_[kBlocks];
+};
 
 MessageParser::MessageParser(Kind kind, const Limits& limits)
     : kind_(kind),
@@ -121,13 +197,10 @@ ABSL_ATTRIBUTE_COLD void MessageParser::rebase(const std::uint8_t* p) noexcept {
   base_ = p;
 }
 
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline MessageParser::Scan MessageParser::scan_line(
-    const std::uint8_t* p,
-                                             std::size_t n, std::size_t start,
-                                             std::size_t limit, Error limit_error,
-                                             Error ctl_error,
-                                             std::size_t* cr) noexcept {
-  const std::size_t i = scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline MessageParser::Scan MessageParser::end_line(
+    const std::uint8_t* p, std::size_t n, std::size_t i, std::size_t start,
+    std::size_t limit, Error limit_error, Error ctl_error,
+    std::size_t* cr) noexcept {
   // The limit is judged on the bytes before the first byte of interest, and
   // again on the whole line once it ends, so the verdict does not depend on
   // how the input was split.
@@ -227,18 +300,30 @@ bool MessageParser::parse_content_length(std::string_view v) noexcept {
     return false;
   }
   std::uint64_t x = 0;
-  for (char ch : v) {
-    const std::uint8_t c = static_cast<std::uint8_t>(ch);
-    if (ABSL_PREDICT_FALSE(!is_digit(c))) {
-      fail(Error::InvalidContentLength);
-      return false;
+  if (ABSL_PREDICT_TRUE(v.size() <= 19)) {
+    // 19 digits stay below 10^19 < 2^64: no overflow test per digit.
+    for (char ch : v) {
+      const unsigned d = static_cast<unsigned char>(ch) - unsigned{'0'};
+      if (ABSL_PREDICT_FALSE(d > 9)) {
+        fail(Error::InvalidContentLength);
+        return false;
+      }
+      x = x * 10 + d;
     }
-    const std::uint64_t d = c - '0';
-    if (ABSL_PREDICT_FALSE(x > (UINT64_MAX - d) / 10)) {
-      fail(Error::ContentLengthOverflow);
-      return false;
+  } else {
+    for (char ch : v) {
+      const std::uint8_t c = static_cast<std::uint8_t>(ch);
+      if (ABSL_PREDICT_FALSE(!is_digit(c))) {
+        fail(Error::InvalidContentLength);
+        return false;
+      }
+      const std::uint64_t d = c - '0';
+      if (ABSL_PREDICT_FALSE(x > (UINT64_MAX - d) / 10)) {
+        fail(Error::ContentLengthOverflow);
+        return false;
+      }
+      x = x * 10 + d;
     }
-    x = x * 10 + d;
   }
   // Identical duplicates are one value (RFC 9110 §8.6); differing ones are
   // a framing ambiguity an attacker can exploit.
@@ -251,76 +336,57 @@ bool MessageParser::parse_content_length(std::string_view v) noexcept {
   return true;
 }
 
-bool MessageParser::on_framing_field(std::string_view name,
-                                     std::string_view value) noexcept {
-  switch (name.size()) {
-    case 14:
-      if (equals_lower(name, "content-length")) {
-        return parse_content_length(value);
-      }
-      break;
-    case 17:
-      if (equals_lower(name, "transfer-encoding")) {
-        // RFC 9112 §6.3 ¶4: only a final "chunked" coding frames the body.
-        has_te_ = true;
-        te_chunked_ = equals_lower(value, "chunked") ||
-                      iequals(last_token(value), "chunked");
-      }
-      break;
-    case 10:
-      if (equals_lower(name, "connection")) {
-        // Common single values first.
-        if (equals_lower(value, "keep-alive")) {
-          conn_keep_alive_ = true;
-          break;
-        }
-        if (equals_lower(value, "close")) {
-          conn_close_ = true;
-          break;
-        }
-        // RFC 9112 §9.3, §9.6: one pass over the list for both options.
-        while (!value.empty()) {
-          std::size_t comma = value.find(',');
-          std::string_view e = value.substr(0, comma);
-          while (!e.empty() && is_ows(e.front())) e.remove_prefix(1);
-          while (!e.empty() && is_ows(e.back())) e.remove_suffix(1);
-          conn_close_ |= equals_lower(e, "close");
-          conn_keep_alive_ |= equals_lower(e, "keep-alive");
-          if (comma == std::string_view::npos) break;
-          value.remove_prefix(comma + 1);
-        }
-      }
-      break;
+void MessageParser::on_connection(std::string_view value) noexcept {
+  // RFC 9112 §9.3, §9.6: one pass over the list for both options.
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view e = value.substr(0, comma);
+    while (!e.empty() && is_ows(e.front())) e.remove_prefix(1);
+    while (!e.empty() && is_ows(e.back())) e.remove_suffix(1);
+    conn_close_ |= equals_lower(e, "close");
+    conn_keep_alive_ |= equals_lower(e, "keep-alive");
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
   }
-  return true;
 }
 
+void MessageParser::on_transfer_encoding(std::string_view value) noexcept {
+  // RFC 9112 §6.3 ¶4: only a final "chunked" coding frames the body.
+  has_te_ = true;
+  te_chunked_ = equals_lower(value, "chunked") || iequals(last_token(value), "chunked");
+}
+
+template <bool kHead>
 MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
-                                                std::size_t n, bool head,
+                                                std::size_t n, BlockWindow& w,
                                                 std::size_t* blank) noexcept {
   // The hot loop of the parser: every complete field line in the buffer.
   // Cursors live in locals (stores into the Header array could alias the
   // members) and are written back on every exit.
   std::size_t pos = pos_;
   std::size_t scan = scan_;
-  std::size_t count = n_headers_ + n_trailers_;
-  Header* const out = headers_.get();
-  const std::size_t max_headers = limits_.max_headers;
-  const std::size_t limit = limits_.max_header_bytes;
+  Header* h = headers_.get() + n_headers_ + n_trailers_;
+  Header* const h_end = headers_.get() + limits_.max_headers;
+  // The section may not extend past `last` (start + limit, saturated).
   const std::size_t start = section_start_;
+  const std::size_t last = limits_.max_header_bytes > SIZE_MAX - start
+                               ? SIZE_MAX
+                               : start + limits_.max_header_bytes;
   Scan result;
   for (;;) {
-    const std::size_t i = scan + simd::find_line_end_or_ctl(p + scan, n - scan);
-    // Judged on the bytes before the first byte of interest and again on the
-    // whole line, so the verdict does not depend on how input was split.
-    if (ABSL_PREDICT_FALSE(i - start > limit)) {
-      fail(Error::HeaderTooLarge);
-      result = Scan::Bad;
-      break;
-    }
+    const std::size_t i = w.find_ctl(scan);
+    // The limit is judged on the bytes before the first byte of interest
+    // (when the line is incomplete or bad) and on the whole line with its
+    // CRLF (when it is complete), so the verdict does not depend on how the
+    // input was split.
     if (ABSL_PREDICT_FALSE(i + 1 >= n)) {
       if (i >= n || p[i] == '\r') {
-        scan = i >= n ? n : i;  // revisit a lone CR once its LF may be here
+        if (ABSL_PREDICT_FALSE(i > last)) {
+          fail(Error::HeaderTooLarge);
+          result = Scan::Bad;
+          break;
+        }
+        scan = i;  // n, or a lone CR revisited once its LF may be here
         result = Scan::More;
         break;
       }
@@ -328,12 +394,13 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
     if (ABSL_PREDICT_FALSE(p[i] != '\r' || p[i + 1] != '\n')) {
       // RFC 9112 §2.2: bare CR and bare LF are rejected (a bare LF accepted
       // by one parser and not another is a smuggling vector).
-      fail(p[i] == '\r' || p[i] == '\n' ? Error::BadLineEnding
-                                         : Error::BadHeaderValue);
+      fail(i > last                          ? Error::HeaderTooLarge
+           : p[i] == '\r' || p[i] == '\n'    ? Error::BadLineEnding
+                                             : Error::BadHeaderValue);
       result = Scan::Bad;
       break;
     }
-    if (ABSL_PREDICT_FALSE(i + 2 - start > limit)) {
+    if (ABSL_PREDICT_FALSE(i + 2 > last)) {
       fail(Error::HeaderTooLarge);
       result = Scan::Bad;
       break;
@@ -343,54 +410,83 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
       result = Scan::Found;
       break;
     }
-    // RFC 9112 §5.2: obs-fold must be rejected (or replaced) by recipients.
-    if (ABSL_PREDICT_FALSE(is_ows(p[pos]))) {
-      fail(Error::ObsoleteLineFolding);
-      result = Scan::Bad;
-      break;
-    }
     // RFC 9112 §5.1: field-name ":" OWS field-value OWS, no whitespace
     // before the colon. p[i] is CR (neither a token byte, ':' nor OWS), so
-    // it stops each loop without a bound check; four bytes a step may look
-    // up to 3 bytes past it, still inside the LF, later data or padding.
+    // it stops each search without a bound check. The name ends at the first
+    // non-tchar (one bit search when the line start is in the window; a line
+    // that began before the window was refilled takes the table loop, whose
+    // four bytes a step may look up to 3 bytes past the CR, still inside the
+    // LF, later data or padding).
     std::size_t k = pos;
-    while (is_token_char(p[k]) & is_token_char(p[k + 1]) &
-           is_token_char(p[k + 2]) & is_token_char(p[k + 3])) {
-      k += 4;
+    if (ABSL_PREDICT_TRUE(w.covers(pos))) {
+      k = w.token_end(pos);
+    } else {
+      while (is_token_char(p[k]) & is_token_char(p[k + 1]) &
+             is_token_char(p[k + 2]) & is_token_char(p[k + 3])) {
+        k += 4;
+      }
+      while (is_token_char(p[k])) ++k;
     }
-    while (is_token_char(p[k])) ++k;
     if (ABSL_PREDICT_FALSE(k == pos || p[k] != ':')) {
-      fail(Error::BadHeaderName);
+      // RFC 9112 §5.2: obs-fold (a line starting with SP/HTAB, which is not
+      // a tchar) must be rejected (or replaced) by recipients.
+      fail(is_ows(p[pos]) ? Error::ObsoleteLineFolding : Error::BadHeaderName);
       result = Scan::Bad;
       break;
     }
+    // OWS around the value. One compare each in the usual case (one SP
+    // before, none after): SP, HTAB and the CR of an empty value are the
+    // only bytes <= 0x20 that can be here.
     std::size_t v = k + 1;
-    while (is_ows(p[v])) ++v;
+    v += p[v] == ' ';
+    if (ABSL_PREDICT_FALSE(p[v] <= ' ')) {
+      while (is_ows(p[v])) ++v;
+    }
     std::size_t e = i;
-    while (e > v && is_ows(p[e - 1])) --e;
-    if (ABSL_PREDICT_FALSE(count >= max_headers)) {
+    if (ABSL_PREDICT_FALSE(p[e - 1] <= ' ')) {
+      while (e > v && is_ows(p[e - 1])) --e;
+    }
+    if (ABSL_PREDICT_FALSE(h == h_end)) {
       fail(Error::TooManyHeaders);
       result = Scan::Bad;
       break;
     }
-    Header& h = out[count++];
-    h.name = view(p, pos, k);
-    h.value = view(p, v, e);
+    const std::string_view name = view(p, pos, k);
+    const std::string_view value = view(p, v, e);
+    h->name = name;
+    h->value = value;
+    ++h;
     pos = scan = i + 2;
-    if (head) {
-      // Only Connection (10), Content-Length (14) and Transfer-Encoding (17)
-      // change framing; other names skip the call.
-      constexpr std::uint32_t kFramingSizes = (1u << 10) | (1u << 14) | (1u << 17);
-      if (h.name.size() < 32 && ((kFramingSizes >> h.name.size()) & 1u) &&
-          !on_framing_field(h.name, h.value)) {
-        result = Scan::Bad;
-        break;
+    if constexpr (kHead) {
+      // Only Connection, Content-Length and Transfer-Encoding change
+      // framing; their names are recognised by length and two 8-byte
+      // compares, other names cost one length test.
+      const std::size_t len = name.size();
+      if (ABSL_PREDICT_FALSE(len == 14 || len == 10 || len == 17)) {
+        if (len == 14 && equals_lower(name, "content-length")) {
+          if (!parse_content_length(value)) {
+            result = Scan::Bad;
+            break;
+          }
+        } else if (len == 10 && equals_lower(name, "connection")) {
+          // Common single values first.
+          if (equals_lower(value, "keep-alive")) {
+            conn_keep_alive_ = true;
+          } else if (equals_lower(value, "close")) {
+            conn_close_ = true;
+          } else {
+            on_connection(value);
+          }
+        } else if (len == 17 && equals_lower(name, "transfer-encoding")) {
+          on_transfer_encoding(value);
+        }
       }
     }
   }
   pos_ = pos;
   scan_ = scan;
-  if (head) {
+  const std::size_t count = static_cast<std::size_t>(h - headers_.get());
+  if constexpr (kHead) {
     n_headers_ = count;
   } else {
     n_trailers_ = count - n_headers_;
@@ -466,12 +562,14 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
   if (ABSL_PREDICT_FALSE(p != base_) && base_ != nullptr) rebase(p);
   base_ = p;
 
+  BlockWindow w(p, n);
   for (;;) {
     switch (phase_) {
       case Phase::StartLine: {
         std::size_t cr;
-        const Scan s = scan_line(p, n, section_start_, limits_.max_header_bytes,
-                                 Error::HeaderTooLarge, Error::BadStartLine, &cr);
+        const Scan s = end_line(p, n, w.find_ctl(scan_), section_start_,
+                                limits_.max_header_bytes, Error::HeaderTooLarge,
+                                Error::BadStartLine, &cr);
         if (s == Scan::Bad) return Progress::Failed;
         if (s == Scan::More) goto need_more;
         if (kind_ == Kind::Request) {
@@ -492,7 +590,8 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
       case Phase::Trailers: {
         const bool head = phase_ == Phase::Fields;
         std::size_t cr = 0;
-        const Scan s = parse_fields(p, n, head, &cr);
+        const Scan s = head ? parse_fields<true>(p, n, w, &cr)
+                            : parse_fields<false>(p, n, w, &cr);
         if (s == Scan::Bad) return Progress::Failed;
         if (s == Scan::More) goto need_more;
         pos_ = scan_ = cr + 2;  // the blank line ends the section
@@ -510,6 +609,7 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
           p = buf.mutable_data().data();
           n = buf.size();
           base_ = p;
+          w = BlockWindow(p, n);
         }
         continue;
       }
@@ -551,8 +651,9 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
           }
         }
         std::size_t cr;
-        const Scan s = scan_line(p, n, pos_, kMaxChunkLine, Error::ChunkLineTooLong,
-                                 Error::InvalidChunkSize, &cr);
+        const Scan s = end_line(
+            p, n, scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_), pos_,
+            kMaxChunkLine, Error::ChunkLineTooLong, Error::InvalidChunkSize, &cr);
         if (s == Scan::Bad) return Progress::Failed;
         if (s == Scan::More) goto need_more;
         std::uint64_t size = 0;

@@ -24,6 +24,8 @@
 
 namespace tern::http::detail {
 
+class BlockWindow;  // message_parser.cc
+
 class MessageParser {
  public:
   enum class Kind : std::uint8_t { Request, Response };
@@ -74,21 +76,25 @@ class MessageParser {
   };
   enum class Scan : std::uint8_t { Found, More, Bad };
 
-  // Finds the end of the line at pos_, resuming where the last search
-  // stopped. A line longer than `limit` bytes (CRLF included) counted from
-  // `start` fails with limit_error; a control byte with ctl_error.
-  Scan scan_line(const std::uint8_t* p, std::size_t n, std::size_t start,
-                 std::size_t limit, Error limit_error, Error ctl_error,
-                 std::size_t* cr) noexcept;
+  // Judges the line at pos_ given i, the first CR/LF/control byte at or
+  // after scan_ (n if none): Found with *cr = i for a CRLF, More (scan_
+  // updated so the search resumes there) or Bad. A line longer than `limit`
+  // bytes (CRLF included) counted from `start` fails with limit_error; a
+  // control byte with ctl_error.
+  Scan end_line(const std::uint8_t* p, std::size_t n, std::size_t i,
+                std::size_t start, std::size_t limit, Error limit_error,
+                Error ctl_error, std::size_t* cr) noexcept;
   bool parse_request_line(const std::uint8_t* p, std::size_t cr) noexcept;
   bool parse_status_line(const std::uint8_t* p, std::size_t cr) noexcept;
   // Parses every complete field line from pos_. Found: the blank line that
-  // ends the section starts at *blank. `head` selects the framing fields'
-  // side effects (trailers have none).
-  Scan parse_fields(const std::uint8_t* p, std::size_t n, bool head,
+  // ends the section starts at *blank. kHead: the head's fields (framing
+  // fields take effect) rather than trailers (which have none).
+  template <bool kHead>
+  Scan parse_fields(const std::uint8_t* p, std::size_t n, BlockWindow& w,
                     std::size_t* blank) noexcept;
-  bool on_framing_field(std::string_view name, std::string_view value) noexcept;
   bool parse_content_length(std::string_view value) noexcept;
+  void on_connection(std::string_view value) noexcept;  // any list
+  void on_transfer_encoding(std::string_view value) noexcept;
   // Decides body framing at the end of the head (RFC 9112 §6.3).
   bool start_body(ReadBuf& buf) noexcept;
   void clear_message() noexcept;
