@@ -155,7 +155,56 @@ void BM_utf8_beast(benchmark::State& state, std::vector<std::uint8_t> (*make)(st
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 
-const Isa kPinned[] = {Isa::kSse2, Isa::kAvx2, Isa::kAvx512bw};
+// Unmask + validate of a masked Text payload, as a server's frame reader
+// does. The key is 0 so the bytes stay the same plaintext every round (no
+// restore copy in the loop; the kernels do the same loads, XORs and stores
+// for any key). "tern" = the fused unmask_validate_utf8; "tern_two_pass" =
+// mask() then validate_utf8() (the reader before the fused kernel); Beast =
+// mask_inplace + utf8_checker, what its stream runs on a masked frame.
+void BM_unmask_utf8_tern(benchmark::State& state,
+                         std::vector<std::uint8_t> (*make)(std::size_t), std::size_t n,
+                         const Isa* isa) {
+  PinIsa pin(state, isa);
+  std::vector<std::uint8_t> s = make(n);
+  for (auto _ : state) {
+    bool ok = tern::simd::unmask_validate_utf8(s.data(), n, 0);
+    benchmark::DoNotOptimize(ok);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+void BM_unmask_utf8_two_pass(benchmark::State& state,
+                             std::vector<std::uint8_t> (*make)(std::size_t), std::size_t n) {
+  PinIsa pin(state, nullptr);
+  std::vector<std::uint8_t> s = make(n);
+  for (auto _ : state) {
+    tern::simd::mask(s.data(), n, 0);
+    bool ok = tern::simd::validate_utf8(s.data(), n);
+    benchmark::DoNotOptimize(ok);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+void BM_unmask_utf8_beast(benchmark::State& state,
+                          std::vector<std::uint8_t> (*make)(std::size_t), std::size_t n) {
+  namespace wsd = boost::beast::websocket::detail;
+  std::vector<std::uint8_t> s = make(n);
+  wsd::utf8_checker checker;
+  for (auto _ : state) {
+    wsd::prepared_key key;
+    wsd::prepare_key(key, 0);
+    wsd::mask_inplace(boost::asio::mutable_buffer(s.data(), n), key);
+    checker.reset();
+    bool ok = checker.write(s.data(), n) && checker.finish();
+    benchmark::DoNotOptimize(ok);
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+
+const Isa kPinned[] = {Isa::kSse2, Isa::kSsse3, Isa::kAvx2, Isa::kAvx512bw};
 
 int register_all() {
   benchmark::AddCustomContext("tern_isa",
@@ -186,6 +235,26 @@ int register_all() {
       if (!tern::simd::cpu_supports(isa)) continue;
       benchmark::RegisterBenchmark((w + "/tern_" + std::string(tern::simd::name(isa))).c_str(),
                                    BM_utf8_tern, t.make, 4096, &isa);
+    }
+  }
+  struct Fused {
+    const char* workload;
+    std::vector<std::uint8_t> (*make)(std::size_t);
+    std::size_t n;
+  };
+  for (const Fused& t : {Fused{"ws_unmask_utf8_ascii_128", ascii_text, 128},
+                         Fused{"ws_unmask_utf8_ascii_4096", ascii_text, 4096},
+                         Fused{"ws_unmask_utf8_mixed_4096", mixed_text, 4096}}) {
+    const std::string w = t.workload;
+    benchmark::RegisterBenchmark((w + "/tern").c_str(), BM_unmask_utf8_tern, t.make, t.n,
+                                 nullptr);
+    benchmark::RegisterBenchmark((w + "/beast").c_str(), BM_unmask_utf8_beast, t.make, t.n);
+    benchmark::RegisterBenchmark((w + "/tern_two_pass").c_str(), BM_unmask_utf8_two_pass,
+                                 t.make, t.n);
+    for (const Isa& isa : kPinned) {
+      if (!tern::simd::cpu_supports(isa)) continue;
+      benchmark::RegisterBenchmark((w + "/tern_" + std::string(tern::simd::name(isa))).c_str(),
+                                   BM_unmask_utf8_tern, t.make, t.n, &isa);
     }
   }
   return 0;

@@ -27,8 +27,11 @@ std::string payload(std::size_t n) {
   return s;
 }
 
-std::vector<std::uint8_t> frame(std::uint8_t b0, const std::string& p, bool masked) {
-  static const std::uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+std::vector<std::uint8_t> frame(std::uint8_t b0, const std::string& p, bool masked,
+                                bool zero_key = false) {
+  static const std::uint8_t kKey[4] = {0x37, 0xfa, 0x21, 0x3d};
+  static const std::uint8_t kZero[4] = {0, 0, 0, 0};
+  const std::uint8_t* key = zero_key ? kZero : kKey;
   std::vector<std::uint8_t> f{b0};
   const std::size_t n = p.size();
   const std::uint8_t m = masked ? 0x80 : 0;
@@ -50,14 +53,18 @@ std::vector<std::uint8_t> frame(std::uint8_t b0, const std::string& p, bool mask
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s text_128|binary_40|masked_text_128|batch N\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s text_128|binary_40|masked_text_128|masked_key0_text_128|batch N\n",
+                 argv[0]);
     return 2;
   }
   const std::string w = argv[1];
   const long rounds = std::atol(argv[2]);
-  const bool masked = w == "masked_text_128";
-  const auto wire = w == "binary_40" ? frame(0x82, payload(40), false)
-                                     : frame(w == "batch" ? 0x82 : 0x81, payload(128), masked);
+  const bool key0 = w == "masked_key0_text_128";  // no restore needed (frame_bench.cc)
+  const bool masked = w == "masked_text_128" || key0;
+  const auto wire = w == "binary_40"
+                        ? frame(0x82, payload(40), false)
+                        : frame(w == "batch" ? 0x82 : 0x81, payload(128), masked, key0);
   tern::ReadBuf buf(1 << 16);
   tern::ws::FrameReader reader(masked ? tern::ws::Role::Server : tern::ws::Role::Client);
   std::size_t sum = 0;
@@ -77,7 +84,7 @@ int main(int argc, char** argv) {
   } else {
     std::memcpy(buf.spare().data(), wire.data(), wire.size());
     for (long i = 0; i < rounds; ++i) {
-      if (masked) std::memcpy(buf.spare().data(), wire.data(), wire.size());
+      if (masked && !key0) std::memcpy(buf.spare().data(), wire.data(), wire.size());
       (void)buf.commit(wire.size());
       tern::ws::ReadResult r = reader.next(buf);
       sum += r.message.payload.size();

@@ -8,7 +8,7 @@ ir() {
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" 2>&1 |
     sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-for w in text_128 binary_40 masked_text_128 batch; do
+for w in text_128 binary_40 masked_text_128 masked_key0_text_128 batch; do
   a=$(ir "$w" "$n"); b=$(ir "$w" $((2 * n)))
   echo "$w: $(( (b - a) / n )) instructions per message"
 done

@@ -25,6 +25,7 @@ namespace internal {
 namespace {
 
 struct CpuFeatures {
+  bool ssse3 = false;
   bool avx2 = false;
   bool avx512 = false;
 };
@@ -46,6 +47,7 @@ CpuFeatures detect() noexcept {
   const bool zmm_state = (xcr0 & 0xE6) == 0xE6;    // + opmask, ZMM_Hi256, Hi16_ZMM
   const bool avx512vl = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 31)) != 0;
   CpuFeatures f;
+  f.ssse3 = arch.ssse3;  // SSE state is always enabled on x86-64
   f.avx2 = arch.avx2 && ymm_state;
   f.avx512 = f.avx2 && arch.avx512f && arch.avx512bw && arch.avx512dq && arch.avx512cd &&
              avx512vl && zmm_state;
@@ -61,6 +63,7 @@ const Kernels* table_for(Isa isa) noexcept {
   switch (isa) {
     case Isa::kAvx512bw: return &kAvx512bwKernels;
     case Isa::kAvx2: return &kAvx2Kernels;
+    case Isa::kSsse3: return &kSsse3Kernels;
     case Isa::kSse2: break;
   }
   return &kSse2Kernels;
@@ -112,6 +115,7 @@ using internal::kernels;
 std::string_view name(Isa isa) noexcept {
   switch (isa) {
     case Isa::kSse2: return "sse2";
+    case Isa::kSsse3: return "ssse3";
     case Isa::kAvx2: return "avx2";
     case Isa::kAvx512bw: return "avx512bw";
   }
@@ -121,6 +125,7 @@ std::string_view name(Isa isa) noexcept {
 bool cpu_supports(Isa isa) noexcept {
   switch (isa) {
     case Isa::kSse2: return true;  // part of x86-64
+    case Isa::kSsse3: return internal::features().ssse3;
     case Isa::kAvx2: return internal::features().avx2;
     case Isa::kAvx512bw: return internal::features().avx512;
   }
@@ -130,6 +135,7 @@ bool cpu_supports(Isa isa) noexcept {
 Isa best_isa() noexcept {
   if (cpu_supports(Isa::kAvx512bw)) return Isa::kAvx512bw;
   if (cpu_supports(Isa::kAvx2)) return Isa::kAvx2;
+  if (cpu_supports(Isa::kSsse3)) return Isa::kSsse3;
   return Isa::kSse2;
 }
 
@@ -138,6 +144,7 @@ Isa active_isa() noexcept {
   if (k == &internal::kResolver) k = &internal::install_best();
   if (k == &internal::kAvx512bwKernels) return Isa::kAvx512bw;
   if (k == &internal::kAvx2Kernels) return Isa::kAvx2;
+  if (k == &internal::kSsse3Kernels) return Isa::kSsse3;
   return Isa::kSse2;
 }
 

@@ -27,6 +27,7 @@ void classify_http_blocks_isa(Isa isa, const std::uint8_t* data, std::size_t blo
   switch (isa) {
     case Isa::kAvx512bw: return internal::classify_http_blocks_avx512bw(data, blocks, out);
     case Isa::kAvx2: return internal::classify_http_blocks_avx2(data, blocks, out);
+    case Isa::kSsse3:  // nothing here uses pshufb: the SSE2 kernel
     case Isa::kSse2: break;
   }
   internal::classify_http_blocks_sse2(data, blocks, out);

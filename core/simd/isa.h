@@ -6,7 +6,8 @@
 // one for tests, fuzzers and benchmarks so that every kernel the machine can
 // run is exercised; production code never needs it.
 //
-// Kernels exist for x86-64 only: SSE2 (baseline, always present), AVX2, and
+// Kernels exist for x86-64 only: SSE2 (baseline, always present), SSSE3
+// (pshufb, for the UTF-8 lookup algorithm on CPUs without AVX2), AVX2, and
 // AVX-512 (F+BW+VL+DQ+CD, the set xsimd 8.1's avx512bw arch needs; every
 // AVX-512BW CPU shipped has all five).
 #ifndef TERN_CORE_SIMD_ISA_H_
@@ -17,9 +18,9 @@
 
 namespace tern::simd {
 
-enum class Isa : std::uint8_t { kSse2, kAvx2, kAvx512bw };
+enum class Isa : std::uint8_t { kSse2, kSsse3, kAvx2, kAvx512bw };
 
-inline constexpr Isa kAllIsas[] = {Isa::kSse2, Isa::kAvx2, Isa::kAvx512bw};
+inline constexpr Isa kAllIsas[] = {Isa::kSse2, Isa::kSsse3, Isa::kAvx2, Isa::kAvx512bw};
 
 std::string_view name(Isa isa) noexcept;
 

@@ -326,8 +326,11 @@ struct Utf8Lookup {
   bool ok() const noexcept { return !T::any_nonzero(error | prev_incomplete); }
 };
 
+// The whole algorithm from a clean state. Out of line so that its table
+// and constant set-up stays off the all-ASCII path below.
 template <class T>
-inline bool validate_utf8_lookup(const std::uint8_t* p, std::size_t n) noexcept {
+__attribute__((noinline)) bool validate_utf8_lookup_full(const std::uint8_t* p,
+                                                         std::size_t n) noexcept {
   using B = typename T::B;
   constexpr std::size_t W = T::kWidth;
   constexpr std::size_t V = 64 / W;
@@ -347,6 +350,56 @@ inline bool validate_utf8_lookup(const std::uint8_t* p, std::size_t n) noexcept 
     check.check_block(v);
   }
   return !T::any_nonzero(check.error | check.prev_incomplete);
+}
+
+template <class T>
+inline typename T::B or_block(const std::uint8_t* p) noexcept {
+  using B = typename T::B;
+  B any = B::load_unaligned(p);
+#pragma GCC unroll 4
+  for (std::size_t j = T::kWidth; j < 64; j += T::kWidth) any = any | B::load_unaligned(p + j);
+  return any;
+}
+
+// Fewer than 64 bytes, read within [p, p + n) only.
+inline bool ascii_swar(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t acc = 0;
+  if (n >= 8) {
+    for (std::size_t j = 0; j + 8 <= n; j += 8) acc |= load64(p + j);
+    acc |= load64(p + n - 8);
+  } else if (n >= 4) {
+    acc = load32(p) | load32(p + n - 4);
+  } else {
+    for (std::size_t j = 0; j < n; ++j) acc |= p[j];
+  }
+  return (acc & kHigh) == 0;
+}
+
+// Most WebSocket text (JSON) is ASCII: skip it block by block with one OR
+// and one sign test per 64 bytes, and start the lookup algorithm at the
+// first block that is not ASCII. Starting there with a clean state is
+// exact: for the lookup, ASCII previous bytes behave like zeros (every
+// ASCII high nibble has the same byte_1_high entry, every low nibble
+// includes the same carry bits, and ASCII minus 0x60/0x70 saturates to 0),
+// and an ASCII block leaves no sequence open.
+template <class T>
+inline bool validate_utf8_lookup(const std::uint8_t* p, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    if (!T::is_ascii(or_block<T>(p + i))) return validate_utf8_lookup_full<T>(p + i, n - i);
+  }
+  if (i == n) return true;
+  bool ascii;
+  if constexpr (T::kMaskedTail) {
+    typename T::B v[1];
+    T::load_partial(p + i, n - i, v);
+    ascii = T::is_ascii(v[0]);
+  } else if (n >= 64) {
+    ascii = T::is_ascii(or_block<T>(p + n - 64));  // overlaps bytes known to be ASCII
+  } else {
+    ascii = ascii_swar(p, n);
+  }
+  return ascii || validate_utf8_lookup_full<T>(p + i, n - i);
 }
 
 // ---------------------------------------------------------------- unmask + UTF-8
@@ -386,33 +439,50 @@ inline void unmask_partial_buffered(std::uint8_t* p, std::size_t r, const typena
   std::memcpy(p, buf, r);
 }
 
-// The last r < 64 bytes and the verdict. Kept out of line where the tail
-// needs a stack block (AVX2, SSSE3), so the whole-block loop runs without a
-// stack frame.
+// The last r < 64 bytes: unmasked and checked after the state of the
+// blocks before them; returns the error bits. Kept out of line where the
+// tail needs a stack block (AVX2, SSSE3), so the whole-block loop runs
+// without a stack frame; the state goes in and out by value so the loop's
+// accumulators stay in registers (a reference would pin them to memory and
+// put a store-forwarding round trip in every iteration).
 template <class T>
-inline bool unmask_validate_finish(std::uint8_t* p, std::size_t r, const typename T::B& k,
-                                   Utf8Lookup<T>& check) noexcept {
+inline typename T::B unmask_validate_tail(std::uint8_t* p, std::size_t r, typename T::B k,
+                                          typename T::B prev_input,
+                                          typename T::B prev_incomplete) noexcept {
+  Utf8Lookup<T> check;
+  check.prev_input = prev_input;
+  check.prev_incomplete = prev_incomplete;
   typename T::B v[64 / T::kWidth];
   T::unmask_partial(p, r, k, v);
   check.check_block(v);
-  return check.ok();
+  return check.error | check.prev_incomplete;
 }
 template <class T>
-__attribute__((noinline)) bool unmask_validate_finish_outlined(std::uint8_t* p, std::size_t r,
-                                                               typename T::B k,
-                                                               Utf8Lookup<T> check) noexcept {
-  return unmask_validate_finish<T>(p, r, k, check);
+__attribute__((noinline)) typename T::B unmask_validate_tail_outlined(
+    std::uint8_t* p, std::size_t r, typename T::B k, typename T::B prev_input,
+    typename T::B prev_incomplete) noexcept {
+  return unmask_validate_tail<T>(p, r, k, prev_input, prev_incomplete);
 }
 
+// The fused algorithm from a clean state; the first `done` (0 or 64) bytes
+// are already unmasked in memory and only validated.
 template <class T>
-inline bool unmask_validate_utf8_lookup(std::uint8_t* p, std::size_t n,
-                                        std::uint32_t key) noexcept {
+__attribute__((noinline)) bool unmask_validate_utf8_lookup_full(std::uint8_t* p, std::size_t n,
+                                                                std::uint32_t key,
+                                                                std::size_t done) noexcept {
   using B = typename T::B;
   constexpr std::size_t W = T::kWidth;
   constexpr std::size_t V = 64 / W;
   const B k = splat_key<T>(key);
   Utf8Lookup<T> check;
   std::size_t i = 0;
+  if (done != 0) {
+    B v[V];
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(p + j * W);
+    check.check_block(v);
+    i = 64;
+  }
   for (; i + 64 <= n; i += 64) {
     B v[V];
 #pragma GCC unroll 4
@@ -423,10 +493,48 @@ inline bool unmask_validate_utf8_lookup(std::uint8_t* p, std::size_t n,
     check.check_block(v);
   }
   if (i < n) {
-    if constexpr (T::kMaskedTail) return unmask_validate_finish<T>(p + i, n - i, k, check);
-    return unmask_validate_finish_outlined<T>(p + i, n - i, k, check);
+    B tail_error;
+    if constexpr (T::kMaskedTail) {
+      tail_error =
+          unmask_validate_tail<T>(p + i, n - i, k, check.prev_input, check.prev_incomplete);
+    } else {
+      tail_error = unmask_validate_tail_outlined<T>(p + i, n - i, k, check.prev_input,
+                                                    check.prev_incomplete);
+    }
+    return !T::any_nonzero(check.error | tail_error);
   }
   return check.ok();
+}
+
+// As validate_utf8_lookup: unmask and skip ASCII blocks, hand the rest to
+// the full algorithm at the first block that is not ASCII (already
+// unmasked and stored; its reload is forwarded from the same-size stores).
+template <class T>
+inline bool unmask_validate_utf8_lookup(std::uint8_t* p, std::size_t n,
+                                        std::uint32_t key) noexcept {
+  using B = typename T::B;
+  constexpr std::size_t W = T::kWidth;
+  const B k = splat_key<T>(key);
+  std::size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    B any = B(0);
+#pragma GCC unroll 4
+    for (std::size_t j = 0; j < 64; j += W) {
+      const B v = B::load_unaligned(p + i + j) ^ k;
+      v.store_unaligned(p + i + j);
+      any = any | v;
+    }
+    if (!T::is_ascii(any)) return unmask_validate_utf8_lookup_full<T>(p + i, n - i, key, 64);
+  }
+  if (i == n) return true;
+  if constexpr (T::kMaskedTail) {
+    B v[1];
+    T::unmask_partial(p + i, n - i, k, v);
+    Utf8Lookup<T> check;  // checks ASCII first
+    check.check_block(v);
+    return check.ok();
+  }
+  return unmask_validate_utf8_lookup_full<T>(p + i, n - i, key, 0);
 }
 
 // SSE2 (no byte shuffle): unmask 64-byte blocks in registers and skip the

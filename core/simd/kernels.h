@@ -35,6 +35,7 @@ struct Kernels {
 };
 
 extern const Kernels kSse2Kernels;      // kernel_sse2.cc
+extern const Kernels kSsse3Kernels;     // kernel_ssse3.cc
 extern const Kernels kAvx2Kernels;      // kernel_avx2.cc
 extern const Kernels kAvx512bwKernels;  // kernel_avx512bw.cc
 

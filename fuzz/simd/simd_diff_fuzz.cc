@@ -4,6 +4,9 @@
 //     points taken from the input, failing on exactly the piece where
 //     byte-at-a-time feeding fails),
 //   - masking (in place and copying, at the input's phase),
+//   - the fused unmask + validate kernel on the payload masked at the
+//     input's key and phase (bytes restored exactly, same verdict), and the
+//     kernel pointers utf8_text_kernel() hands out,
 //   - both HTTP scans.
 // Input: [key:4][phase/byte:1][nsplits:1][splits:nsplits][payload...]. The
 // payload is copied into a heap block of exactly its size so ASan reports
@@ -100,6 +103,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> c(n);
     tern::simd::mask_copy(c.data(), p, n, key, phase_byte);
     check(c == want_mask);
+
+    // The payload as the plaintext of a masked Text frame.
+    std::vector<std::uint8_t> f(want_mask);
+    check(tern::simd::unmask_validate_utf8(f.data(), n, key, phase_byte) == valid);
+    check(f == payload);
+    std::vector<std::uint8_t> f0(payload);
+    tern::simd::mask_scalar(f0.data(), n, key);
+    check(tern::simd::utf8_text_kernel(true)(f0.data(), n, key) == valid);
+    check(f0 == payload);
+    check(tern::simd::utf8_text_kernel(false)(f0.data(), n, key) == valid);
+    check(f0 == payload);
 
     check(tern::simd::find_line_end_or_ctl(p, n) == want_ctl);
     check(tern::simd::find_byte(p, n, phase_byte) == want_byte);
