@@ -52,7 +52,8 @@ enum class Error : std::uint8_t {
   InvalidHeaderName,   // writer given a field name that is not a token
   InvalidHeaderValue,  // writer given a control byte or edge whitespace
   InvalidPath,         // path empty, not starting with '/', or with SP/CTL
-  InvalidStatus,       // ResponseWriter status outside 100..599
+  InvalidStatus,       // ResponseWriter status outside 100..599, or
+                       // head_only() on 1xx/204 (no Content-Length there)
   ReservedHeader,      // Host/Content-Length/Transfer-Encoding: the writer's
                        // (keep ReservedHeader last: tests iterate up to it)
 };

@@ -90,6 +90,10 @@ class HeaderBuilder {
 
   bool put(std::string_view s) noexcept;
   void fail(Error e) noexcept;
+  WriteResult fail_result() noexcept;
+  WriteResult done() noexcept;
+  // "Content-Length: n" and the blank line that ends the head.
+  bool end_head_with_length(std::size_t n) noexcept;
   // Ends the start line (requests: " HTTP/1.1\r\n") and writes fixed fields.
   void close_start_line() noexcept;
 
@@ -107,9 +111,6 @@ class HeaderBuilder {
   WriteResult end_in_place(std::size_t n) noexcept;
   std::span<std::uint8_t> begin_fixed(std::size_t n) noexcept;
   WriteResult end_fixed(std::size_t n) noexcept;
-  WriteResult fail_result() noexcept;
-  WriteResult done() noexcept;
-  bool end_head_with_length(std::size_t n) noexcept;
 };
 
 }  // namespace tern::http

@@ -70,7 +70,7 @@ absl::StatusOr<ResponseWriter> ResponseWriter::create(Options options) {
 ResponseBuilder ResponseWriter::start(WriteBuf& out, int status,
                                       std::string_view reason) const noexcept {
   const bool no_content = status < 200 || status == 204 || status == 304;
-  ResponseBuilder b(out, fixed_, !no_content);
+  ResponseBuilder b(out, fixed_, !no_content, status >= 200 && status != 204);
   if (ABSL_PREDICT_FALSE(status < 100 || status > 599)) {
     b.fail(Error::InvalidStatus);
     return b;
@@ -106,6 +106,15 @@ ResponseBuilder ResponseWriter::start(WriteBuf& out, int status,
   if (!fixed_.empty()) std::memcpy(p, fixed_.data(), fixed_.size());
   (void)out.commit(need);
   return b;
+}
+
+WriteResult ResponseBuilder::head_only(std::size_t content_length) noexcept {
+  // RFC 9110 §8.6: "A server MUST NOT send a Content-Length header field in
+  // any response with a status code of 1xx (Informational) or 204 (No
+  // Content)."
+  if (ABSL_PREDICT_FALSE(!length_allowed_)) fail(Error::InvalidStatus);
+  if (!end_head_with_length(content_length)) return fail_result();
+  return done();
 }
 
 }  // namespace tern::http

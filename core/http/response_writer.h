@@ -12,7 +12,8 @@
 //
 // body() writes Content-Length; finish() ends the head, adding
 // "Content-Length: 0" except for 1xx, 204 and 304, which have no content
-// (RFC 9110 §8.6, RFC 9112 §6.3). Connection: close and similar are the
+// (RFC 9110 §8.6, RFC 9112 §6.3); head_only(n) writes "Content-Length: n"
+// and no content (the reply to HEAD, or a 304). Connection: close and similar are the
 // caller's fields. Failure rules as for RequestWriter: the first error is
 // returned by the terminal call, the WriteBuf is left as it was.
 #ifndef TERN_CORE_HTTP_RESPONSE_WRITER_H_
@@ -32,11 +33,33 @@ namespace tern::http {
 
 class ResponseWriter;
 
+// HeaderBuilder plus the response-only terminal call head_only(). header()
+// is repeated here so that it returns a ResponseBuilder and head_only() stays
+// reachable after fields (a RequestBuilder has no such call).
 class [[nodiscard]] ResponseBuilder : public HeaderBuilder {
+ public:
+  ResponseBuilder& header(std::string_view name, std::string_view value) noexcept {
+    HeaderBuilder::header(name, value);
+    return *this;
+  }
+
+  // Terminal: "Content-Length: content_length", then the end of the head and
+  // no content. For the reply to HEAD (RFC 9110 §9.3.2: the fields the GET
+  // would get, Content-Length included, without the content) and for 304
+  // (RFC 9110 §8.6: if sent, the length a 200 would have). The reader on the
+  // other end knows there is no content from its request method or the
+  // status. 1xx and 204 must not carry Content-Length (RFC 9110 §8.6):
+  // Error::InvalidStatus.
+  WriteResult head_only(std::size_t content_length) noexcept;
+
  private:
   friend class ResponseWriter;
-  ResponseBuilder(WriteBuf& out, std::string_view fixed, bool zero_length) noexcept
-      : HeaderBuilder(out, Kind::Response, fixed, zero_length) {}
+  ResponseBuilder(WriteBuf& out, std::string_view fixed, bool zero_length,
+                  bool length_allowed) noexcept
+      : HeaderBuilder(out, Kind::Response, fixed, zero_length),
+        length_allowed_(length_allowed) {}
+
+  bool length_allowed_;
 };
 
 class ResponseWriter {

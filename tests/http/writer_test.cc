@@ -278,6 +278,98 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+// RFC 9110 §9.3.2: the reply to HEAD carries the GET's Content-Length and no
+// content; §8.6: a 304 may carry the 200's, 1xx and 204 none.
+TEST(ResponseWriter, HeadOnlyWritesLengthWithoutContent) {
+  auto w = ResponseWriter::create({.default_headers = {{"Server", "tern"}}});
+  ASSERT_TRUE(w.ok());
+  WriteBuf out(1024);
+  WriteResult r =
+      w->start(out, 200).header("Content-Type", "application/json").head_only(60);
+  ASSERT_TRUE(r.ok()) << name(r.error);
+  EXPECT_EQ(str(r.bytes),
+            "HTTP/1.1 200 OK\r\nServer: tern\r\nContent-Type: application/json\r\n"
+            "Content-Length: 60\r\n\r\n");
+  out.clear();
+  r = w->start(out, 304).header("ETag", "\"v1\"").head_only(1234567);
+  ASSERT_TRUE(r.ok()) << name(r.error);
+  EXPECT_EQ(str(r.bytes),
+            "HTTP/1.1 304 Not Modified\r\nServer: tern\r\nETag: \"v1\"\r\n"
+            "Content-Length: 1234567\r\n\r\n");
+  out.clear();
+  r = w->start(out, 200).head_only(0);
+  EXPECT_EQ(str(r.bytes), "HTTP/1.1 200 OK\r\nServer: tern\r\nContent-Length: 0\r\n\r\n");
+  out.clear();
+  // No Content-Length on 1xx or 204; earlier errors win and nothing stays.
+  EXPECT_EQ(w->start(out, 204).head_only(5).error, Error::InvalidStatus);
+  EXPECT_EQ(w->start(out, 101).header("Upgrade", "websocket").head_only(5).error,
+            Error::InvalidStatus);
+  EXPECT_EQ(w->start(out, 200).header("Content-Length", "5").head_only(5).error,
+            Error::ReservedHeader);
+  EXPECT_EQ(w->start(out, 200, "O\nK").head_only(5).error, Error::CrlfInjection);
+  EXPECT_TRUE(out.empty());
+  WriteBuf tiny(40);
+  EXPECT_EQ(w->start(tiny, 200).head_only(5).error, Error::BufferFull);
+  EXPECT_TRUE(tiny.empty());
+}
+
+// The HEAD reply read back by a ResponseReader told the method: no body,
+// keep-alive intact, and the response after it (to a GET) parses from the
+// same buffer. Every cut of the two responses into two reads.
+TEST(RoundTrip, HeadOnlyReplyThenNextResponse) {
+  auto w = ResponseWriter::create({});
+  ASSERT_TRUE(w.ok());
+  WriteBuf out(1024);
+  WriteResult head = w->start(out, 200).header("Content-Type", "text/plain").head_only(11);
+  ASSERT_TRUE(head.ok());
+  const std::string first = str(head.bytes);
+  out.clear();
+  WriteResult get = w->start(out, 200).header("Content-Type", "text/plain").body(std::string_view("hello world"));
+  ASSERT_TRUE(get.ok());
+  const std::string wire = first + str(get.bytes);
+  for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
+    SCOPED_TRACE("cut=" + std::to_string(cut));
+    ReadBuf in(1024);
+    std::memcpy(in.spare().data(), wire.data(), cut);
+    ASSERT_TRUE(in.commit(cut));
+    ResponseReader reader;
+    reader.set_request_method(Method::Head);
+    bool rest_fed = false;
+    auto feed_rest = [&] {
+      ASSERT_FALSE(rest_fed);
+      std::memcpy(in.spare().data(), wire.data() + cut, wire.size() - cut);
+      ASSERT_TRUE(in.commit(wire.size() - cut));
+      rest_fed = true;
+    };
+    Progress p = reader.next(in);
+    if (p == Progress::NeedMore) {
+      ASSERT_LT(cut, first.size());
+      feed_rest();
+      p = reader.next(in);
+    }
+    ASSERT_EQ(p, Progress::Complete) << name(reader.error());
+    EXPECT_EQ(reader.status(), 200);
+    EXPECT_EQ(reader.headers().get("content-length"), "11");
+    EXPECT_TRUE(reader.body().empty());
+    EXPECT_TRUE(reader.keep_alive());
+    EXPECT_EQ(reader.message_size(), first.size());
+    reader.consume(in);
+    reader.set_request_method(Method::Get);
+    p = reader.next(in);
+    if (p == Progress::NeedMore) {
+      feed_rest();
+      p = reader.next(in);
+    }
+    ASSERT_EQ(p, Progress::Complete) << name(reader.error());
+    EXPECT_EQ(reader.body(), "hello world");
+    EXPECT_TRUE(reader.keep_alive());
+    reader.consume(in);
+    EXPECT_TRUE(in.empty());
+    // Had the reader believed the GET-sized length, it would have taken the
+    // second response's head as body: the method is what frames the reply.
+  }
+}
+
 TEST(RoundTrip, RequestWriterToRequestReader) {
   const std::uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed=" + std::to_string(seed));
