@@ -1,42 +1,17 @@
 #include "core/http/message_builder.h"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
 
 #include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
+#include "core/http/byte_checks.h"
 #include "core/http/tokens.h"
 
 namespace tern::http {
 namespace detail {
-
-bool swar_all_field_value_bytes(std::string_view v) noexcept {
-  // Eight bytes at a time: a byte below 0x20 (HTAB included, judged by the
-  // exact loop) or equal to 0x7F flags the word. Bytes >= 0x80 (obs-text)
-  // pass. Reads stay inside [v.data(), v.data() + v.size()).
-  constexpr std::uint64_t k01 = 0x0101010101010101ull;
-  constexpr std::uint64_t k80 = 0x8080808080808080ull;
-  auto bad = [&](std::uint64_t x) {
-    const std::uint64_t low = (x - 0x20 * k01) & ~x & k80;        // < 0x20
-    const std::uint64_t y = x ^ (0x7F * k01);
-    const std::uint64_t del = (y - k01) & ~y & k80;                // == 0x7F
-    return (low | del) != 0;
-  };
-  const char* p = v.data();
-  const std::size_t n = v.size();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t x;
-    std::memcpy(&x, p + i, 8);
-    if (bad(x)) return false;
-  }
-  for (; i < n; ++i) {
-    const auto c = static_cast<std::uint8_t>(p[i]);
-    if (c < 0x20 || c == 0x7F) return false;
-  }
-  return true;
-}
 
 Error check_field_name(std::string_view name) noexcept {
   if (ABSL_PREDICT_FALSE(name.empty())) return Error::InvalidHeaderName;
@@ -66,7 +41,7 @@ Error check_field_name(std::string_view name) noexcept {
 }
 
 Error check_field_value(std::string_view value) noexcept {
-  if (ABSL_PREDICT_TRUE(swar_all_field_value_bytes(value)) &&
+  if (ABSL_PREDICT_TRUE(all_field_value_bytes(value)) &&
       (value.empty() || (value.front() != ' ' && value.back() != ' '))) {
     return Error::None;  // no controls, so no HTAB at the edges either
   }
@@ -93,7 +68,28 @@ namespace {
 // Longest decimal size_t.
 constexpr std::size_t kMaxDigits = 20;
 
+// "00".."99": two digits per lookup.
+constexpr std::array<char, 200> make_digit_pairs() {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) {
+    t[2 * i] = static_cast<char>('0' + i / 10);
+    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+  }
+  return t;
+}
+constexpr std::array<char, 200> kDigitPairs = make_digit_pairs();
+
+// Body lengths are mostly short: up to four digits without a library call.
 std::size_t put_decimal(std::uint8_t* p, std::uint64_t v) {
+  if (ABSL_PREDICT_TRUE(v < 10000)) {
+    const unsigned hi = static_cast<unsigned>(v / 100), lo = static_cast<unsigned>(v % 100);
+    char d[4];
+    std::memcpy(d, &kDigitPairs[2 * hi], 2);
+    std::memcpy(d + 2, &kDigitPairs[2 * lo], 2);
+    const std::size_t n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+    detail::copy_bytes(p, d + 4 - n, n);  // the last n of the 4 digits
+    return n;
+  }
   char* b = reinterpret_cast<char*>(p);
   return static_cast<std::size_t>(std::to_chars(b, b + kMaxDigits, v).ptr - b);
 }
@@ -168,12 +164,12 @@ HeaderBuilder& HeaderBuilder::header(std::string_view name,
     return *this;
   }
   std::uint8_t* p = sp.data();
-  std::memcpy(p, name.data(), name.size());
+  detail::copy_bytes(p, name.data(), name.size());
   p += name.size();
   p[0] = ':';
   p[1] = ' ';
   p += 2;
-  if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  detail::copy_bytes(p, value.data(), value.size());
   p += value.size();
   p[0] = '\r';
   p[1] = '\n';

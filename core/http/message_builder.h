@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -32,6 +33,34 @@ struct [[nodiscard]] WriteResult {
 };
 
 namespace detail {
+inline std::uint64_t load_u64(const char* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+// memcpy for the short names, values and paths of a request, inline:
+// overlapping moves up to 16 bytes, a library call beyond. n == 0 is fine.
+inline void copy_bytes(std::uint8_t* dst, const char* src, std::size_t n) noexcept {
+  if (n >= 8 && n <= 16) {
+    const std::uint64_t a = load_u64(src), b = load_u64(src + n - 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    std::uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else if (n > 16) {
+    std::memcpy(dst, src, n);
+  } else if (n != 0) {  // 1..3
+    dst[0] = static_cast<std::uint8_t>(src[0]);
+    dst[n / 2] = static_cast<std::uint8_t>(src[n / 2]);
+    dst[n - 1] = static_cast<std::uint8_t>(src[n - 1]);
+  }
+}
+
 // Validation shared by the writers (RFC 9110 §5.1, §5.5).
 Error check_field_name(std::string_view name) noexcept;
 Error check_field_value(std::string_view value) noexcept;

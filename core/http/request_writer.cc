@@ -6,6 +6,7 @@
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/http/byte_checks.h"
 #include "core/http/tokens.h"
 
 namespace tern::http {
@@ -26,34 +27,11 @@ bool is_injection(std::uint8_t c) { return c == '\r' || c == '\n' || c == 0; }
 
 // Path bytes: visible ASCII except '#' (a fragment is never sent, RFC 9112
 // §3.2.1). CR/LF/NUL are reported as injection, other bad bytes as InvalidPath.
-// Eight bytes at a time: flags a word with a byte outside 0x21..0x7E or '#'.
-// Reads stay inside the path.
-bool swar_clean_path(std::string_view path) {
-  constexpr std::uint64_t k01 = 0x0101010101010101ull;
-  constexpr std::uint64_t k80 = 0x8080808080808080ull;
-  auto zero_byte = [&](std::uint64_t y) { return (y - k01) & ~y & k80; };
-  const char* p = path.data();
-  const std::size_t n = path.size();
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t x;
-    std::memcpy(&x, p + i, 8);
-    const std::uint64_t bad = ((x - 0x21 * k01) & ~x & k80)   // < 0x21
-                              | (x & k80)                      // >= 0x80
-                              | zero_byte(x ^ (0x7F * k01))    // DEL
-                              | zero_byte(x ^ (0x23 * k01));   // '#'
-    if (bad) return false;
-  }
-  for (; i < n; ++i) {
-    const auto c = static_cast<std::uint8_t>(p[i]);
-    if (c <= 0x20 || c >= 0x7F || c == '#') return false;
-  }
-  return true;
-}
-
-Error check_path(std::string_view path, bool allow_empty) {
+Error check_path(std::string_view path, bool allow_empty, bool* query) {
   if (path.empty()) return allow_empty ? Error::None : Error::InvalidPath;
-  if (ABSL_PREDICT_TRUE(path.front() == '/' && swar_clean_path(path))) return Error::None;
+  if (ABSL_PREDICT_TRUE(path.front() == '/' && detail::clean_path_bytes(path, query))) {
+    return Error::None;
+  }
   Error e = path.front() == '/' ? Error::None : Error::InvalidPath;
   for (char ch : path) {
     const auto c = static_cast<std::uint8_t>(ch);
@@ -75,7 +53,8 @@ absl::Status config_error(std::string_view what, Error e) {
 
 absl::StatusOr<RequestWriter> RequestWriter::create(Options options) {
   RequestWriter w;
-  Error e = check_path(options.base_path, /*allow_empty=*/true);
+  bool query = false;
+  Error e = check_path(options.base_path, /*allow_empty=*/true, &query);
   if (e != Error::None) return config_error("base_path", e);
   if (!options.base_path.empty() && options.base_path.back() == '/') {
     options.base_path.pop_back();  // "/api/" + "/x" would double the slash
@@ -106,7 +85,8 @@ RequestBuilder RequestWriter::start(WriteBuf& out, Method method,
                            method == Method::Patch;
   RequestBuilder b(out, fixed_, zero_length);
   const std::string_view m = method_name(method);
-  Error e = m.empty() ? Error::BadMethod : check_path(path, false);
+  bool query = false;
+  Error e = m.empty() ? Error::BadMethod : check_path(path, false, &query);
   if (ABSL_PREDICT_FALSE(e != Error::None)) {
     b.fail(e);
     return b;
@@ -118,15 +98,15 @@ RequestBuilder RequestWriter::start(WriteBuf& out, Method method,
     return b;
   }
   std::uint8_t* p = sp.data();
-  std::memcpy(p, m.data(), m.size());
+  detail::copy_bytes(p, m.data(), m.size());
   p[m.size()] = ' ';
   p += m.size() + 1;
-  std::memcpy(p, base_path_.data(), base_path_.size());
+  detail::copy_bytes(p, base_path_.data(), base_path_.size());
   p += base_path_.size();
-  std::memcpy(p, path.data(), path.size());
+  detail::copy_bytes(p, path.data(), path.size());
   (void)out.commit(need);
   b.line_open_ = true;
-  b.has_query_ = path.find('?') != std::string_view::npos;
+  b.has_query_ = query;
   return b;
 }
 

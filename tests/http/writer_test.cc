@@ -207,6 +207,46 @@ TEST(RequestWriter, ValidatorsCatchEveryByteAtEveryPosition) {
   }
 }
 
+// The value and path checks read short strings as overlapping words and
+// long ones as overlapping vectors: every length 1..40 (each branch and
+// boundary), every position, every byte value.
+TEST(RequestWriter, ValidatorsAtEveryLength) {
+  RequestWriter w = make_writer();
+  WriteBuf out(1024);
+  for (std::size_t len = 1; len <= 40; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string v(len, 'v');
+        v[at] = static_cast<char>(b);
+        const bool edge = at == 0 || at == len - 1;
+        Error want = Error::None;
+        if (b == '\r' || b == '\n' || b == 0) want = Error::CrlfInjection;
+        else if ((b < 0x20 && b != '\t') || b == 0x7F) want = Error::InvalidHeaderValue;
+        else if ((b == ' ' || b == '\t') && edge) want = Error::InvalidHeaderValue;
+        out.clear();
+        ASSERT_EQ(name(w.start(out, Method::Get, "/").header("X", v).finish().error), name(want))
+            << "value byte " << b << " at " << at << " of " << len;
+
+        if (at == 0) continue;  // the path's first byte is its '/'
+        std::string path = "/" + std::string(len - 1, 'p');
+        path[at] = static_cast<char>(b);
+        Error want_path = Error::None;
+        if (b == '\r' || b == '\n' || b == 0) want_path = Error::CrlfInjection;
+        else if (b <= 0x20 || b >= 0x7F || b == '#') want_path = Error::InvalidPath;
+        out.clear();
+        WriteResult r = w.start(out, Method::Get, path).query("k", "v").finish();
+        ASSERT_EQ(name(r.error), name(want_path)) << "path byte " << b << " at " << at << " of " << len;
+        if (r.ok()) {
+          // query() extends a path that has its own '?' with '&'.
+          const std::string line = str(r.bytes).substr(0, str(r.bytes).find(" HTTP/1.1"));
+          EXPECT_EQ(line, "GET /api/v3" + path + (b == '?' ? "&" : "?") + "k=v")
+              << "byte " << b << " at " << at << " of " << len;
+        }
+      }
+    }
+  }
+}
+
 TEST(RequestWriter, CreateRejectsBadOptions) {
   EXPECT_FALSE(RequestWriter::create({.host = "a\r\nb"}).ok());
   EXPECT_FALSE(RequestWriter::create({.host = ""}).ok());
@@ -367,6 +407,23 @@ TEST(RoundTrip, HeadOnlyReplyThenNextResponse) {
     EXPECT_TRUE(in.empty());
     // Had the reader believed the GET-sized length, it would have taken the
     // second response's head as body: the method is what frames the reply.
+  }
+}
+
+// Content-Length digits at every width boundary (short lengths take a
+// table path, longer ones std::to_chars).
+TEST(RequestWriter, ContentLengthDigitsAtEveryWidth) {
+  RequestWriter w = make_writer();
+  for (std::size_t n : {0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535, 123456}) {
+    WriteBuf out(200000);
+    WriteResult r = w.start(out, Method::Post, "/x").body_fixed(n, [](std::span<std::uint8_t> s) {
+      std::memset(s.data(), 'b', s.size());
+    });
+    ASSERT_TRUE(r.ok()) << n;
+    const std::string s = str(r.bytes);
+    const std::string want = "Content-Length: " + std::to_string(n) + "\r\n\r\n";
+    ASSERT_NE(s.find(want), std::string::npos) << n;
+    EXPECT_EQ(s.size(), s.find(want) + want.size() + n);
   }
 }
 
