@@ -78,6 +78,14 @@ bool parse_version(const std::uint8_t* v, std::uint8_t* minor) {
   return true;
 }
 
+// "\r\n" as a little-endian 16-bit load.
+constexpr std::uint16_t kCrLf = 0x0A0D;
+inline std::uint16_t load16(const std::uint8_t* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
 inline unsigned ctz(std::uint64_t m) { return static_cast<unsigned>(__builtin_ctzll(m)); }
 
 }  // namespace
@@ -391,7 +399,7 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
         break;
       }
     }
-    if (ABSL_PREDICT_FALSE(p[i] != '\r' || p[i + 1] != '\n')) {
+    if (ABSL_PREDICT_FALSE(load16(p + i) != kCrLf)) {
       // RFC 9112 §2.2: bare CR and bare LF are rejected (a bare LF accepted
       // by one parser and not another is a smuggling vector).
       fail(i > last                          ? Error::HeaderTooLarge
@@ -462,7 +470,10 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
       // framing; their names are recognised by length and two 8-byte
       // compares, other names cost one length test.
       const std::size_t len = name.size();
-      if (ABSL_PREDICT_FALSE(len == 14 || len == 10 || len == 17)) {
+      // Bits 10, 14 and 17; len & 63 may alias a longer name onto them,
+      // which the compares below then reject.
+      constexpr std::uint64_t kFramingLengths = (1u << 10) | (1u << 14) | (1u << 17);
+      if (ABSL_PREDICT_FALSE((kFramingLengths >> (len & 63)) & 1)) {
         if (len == 14 && equals_lower(name, "content-length")) {
           if (!parse_content_length(value)) {
             result = Scan::Bad;
