@@ -88,9 +88,7 @@ class CannedServer {
         const std::string_view body = R"({"symbol":"BTC-USD","price":"97123.50","qty":"0.002"})";
         if (head) {
           // RFC 9110 §9.3.2: the GET's Content-Length, no content.
-          const std::string raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\n\r\n";
-          (void)out.append({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+          (void)writer.start(out, 200).header("Content-Type", "application/json").head_only(body.size());
         } else {
           (void)writer.start(out, 200).header("Content-Type", "application/json").body(body);
         }
