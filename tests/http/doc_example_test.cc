@@ -96,6 +96,20 @@ TEST(DocExample, WebSocketUpgradeServerSide) {
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
 }
 
+// docs/http.md, "head_only": the reply to HEAD carries the GET's length.
+TEST(DocExample, HeadOnlyReply) {
+  auto writer = ResponseWriter::create({});
+  ASSERT_TRUE(writer.ok());
+  WriteBuf out(512);
+  // GET /file returns 60 bytes of JSON; HEAD /file the same head, no content.
+  tern::http::WriteResult r = writer->start(out, 200)
+                                  .header("Content-Type", "application/json")
+                                  .head_only(60);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(r.bytes.data()), r.bytes.size()),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n");
+}
+
 TEST(Errors, EveryCauseHasADistinctName) {
   std::set<std::string_view> names;
   for (int e = 0; e <= static_cast<int>(Error::ReservedHeader); ++e) {
