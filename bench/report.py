@@ -50,8 +50,10 @@ def main(argv):
         print(__doc__)
         return 2
     rows, ctx = load(argv[1:])
-    print(f"CPU: {ctx.get('num_cpus', '?')} x {ctx.get('mhz_per_cpu', '?')} MHz, "
-          f"built {ctx.get('library_build_type', '?')}, host {ctx.get('host_name', '?')}\n")
+    # library_build_type describes Debian's libbenchmark (always "debug"),
+    # not tern, which --config=bench builds with -O2: leave it out.
+    print(f"CPU: {ctx.get('num_cpus', '?')} x {ctx.get('mhz_per_cpu', '?')} MHz (TSC), "
+          f"host {ctx.get('host_name', '?')}\n")
     print("| workload | library | median ns | throughput | × tern |")
     print("|---|---|---:|---:|---:|")
     for workload, libs in rows.items():
