@@ -34,6 +34,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "bench/ws/workloads.h"
 #include "bench/ws/wspp_driver.h"
 #include "benchmark/benchmark.h"
 #include "core/buf/read_buf.h"
@@ -48,37 +49,9 @@ namespace websocket = boost::beast::websocket;
 using Bytes = std::vector<std::uint8_t>;
 using tern::ws::Role;
 
-constexpr std::uint8_t kKey[4] = {0x37, 0xfa, 0x21, 0x3d};
-
-// A JSON market-data tick, repeated to the size needed: ASCII text, as most
-// exchange feeds send.
-std::string payload(std::size_t n) {
-  static const std::string tick =
-      R"({"e":"trade","s":"BTCUSDT","p":"43125.10","q":"0.015","T":1700000000123,"m":true},)";
-  std::string s;
-  while (s.size() < n) s += tick;
-  s.resize(n);
-  return s;
-}
-
-Bytes frame(std::uint8_t b0, const std::string& p, bool masked,
-            const std::uint8_t (&key)[4] = kKey) {
-  Bytes f{b0};
-  const std::size_t n = p.size();
-  const std::uint8_t m = masked ? 0x80 : 0;
-  if (n < 126) {
-    f.push_back(static_cast<std::uint8_t>(m | n));
-  } else {
-    f.push_back(m | 126);
-    f.push_back(static_cast<std::uint8_t>(n >> 8));
-    f.push_back(static_cast<std::uint8_t>(n));
-  }
-  if (masked) f.insert(f.end(), key, key + 4);
-  for (std::size_t i = 0; i < n; ++i) {
-    f.push_back(static_cast<std::uint8_t>(p[i]) ^ (masked ? key[i % 4] : 0));
-  }
-  return f;
-}
+using tern::ws::bench::frame;
+using tern::ws::bench::kZeroKey;
+using tern::ws::bench::payload;
 
 struct Workload {
   Bytes wire;
@@ -95,7 +68,6 @@ Workload masked_text_128() { return {frame(0x81, payload(128), true), true}; }
 // §5.3): unmasking XORs, stores and validates exactly as with any key, but
 // leaves the bytes unchanged, so no library needs its input restored and
 // the figure is the parse alone. Kernels have no zero-key shortcut.
-constexpr std::uint8_t kZeroKey[4] = {0, 0, 0, 0};
 Workload masked_text_128_key0() {
   return {frame(0x81, payload(128), true, kZeroKey), true, false};
 }

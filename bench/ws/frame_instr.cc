@@ -13,41 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/ws/workloads.h"
 #include "core/buf/read_buf.h"
 #include "core/ws/frame_reader.h"
 
 namespace {
 
-std::string payload(std::size_t n) {
-  static const std::string tick =
-      R"({"e":"trade","s":"BTCUSDT","p":"43125.10","q":"0.015","T":1700000000123,"m":true},)";
-  std::string s;
-  while (s.size() < n) s += tick;
-  s.resize(n);
-  return s;
-}
-
-std::vector<std::uint8_t> frame(std::uint8_t b0, const std::string& p, bool masked,
-                                bool zero_key = false) {
-  static const std::uint8_t kKey[4] = {0x37, 0xfa, 0x21, 0x3d};
-  static const std::uint8_t kZero[4] = {0, 0, 0, 0};
-  const std::uint8_t* key = zero_key ? kZero : kKey;
-  std::vector<std::uint8_t> f{b0};
-  const std::size_t n = p.size();
-  const std::uint8_t m = masked ? 0x80 : 0;
-  if (n < 126) {
-    f.push_back(static_cast<std::uint8_t>(m | n));
-  } else {
-    f.push_back(m | 126);
-    f.push_back(static_cast<std::uint8_t>(n >> 8));
-    f.push_back(static_cast<std::uint8_t>(n));
-  }
-  if (masked) f.insert(f.end(), key, key + 4);
-  for (std::size_t i = 0; i < n; ++i) {
-    f.push_back(static_cast<std::uint8_t>(p[i]) ^ (masked ? key[i % 4] : 0));
-  }
-  return f;
-}
+using tern::ws::bench::frame;
+using tern::ws::bench::payload;
 
 }  // namespace
 
@@ -64,7 +37,8 @@ int main(int argc, char** argv) {
   const bool masked = w == "masked_text_128" || key0;
   const auto wire = w == "binary_40"
                         ? frame(0x82, payload(40), false)
-                        : frame(w == "batch" ? 0x82 : 0x81, payload(128), masked, key0);
+                        : frame(w == "batch" ? 0x82 : 0x81, payload(128), masked,
+                                key0 ? tern::ws::bench::kZeroKey : tern::ws::bench::kKey);
   tern::ReadBuf buf(1 << 16);
   tern::ws::FrameReader reader(masked ? tern::ws::Role::Server : tern::ws::Role::Client);
   std::size_t sum = 0;

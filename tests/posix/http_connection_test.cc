@@ -20,6 +20,12 @@ namespace {
 
 using tls::testing::test_pki;
 
+// Replies the writers refuse to produce on purpose (a bare HTTP/1.0 body,
+// a truncated body) or that are clearer verbatim.
+void append_raw(WriteBuf& out, std::string_view raw) {
+  (void)out.append({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+}
+
 // A canned HTTP/1.1 server on a thread. Paths choose the behaviour:
 //   /json      200, Content-Length            /chunked   200, chunked
 //   /close     200 + Connection: close         /eof       HTTP/1.0, body until close
@@ -96,15 +102,15 @@ class CannedServer {
         const std::string_view raw =
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
             "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n";
-        (void)out.append({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+        append_raw(out, raw);
       } else if (t == "/close") {
         (void)writer.start(out, 200).header("Connection", "close").body("bye");
       } else if (t == "/eof") {
         const std::string_view raw = "HTTP/1.0 200 OK\r\n\r\nbody until close";
-        (void)out.append({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+        append_raw(out, raw);
       } else if (t == "/truncate") {
         const std::string_view raw = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
-        (void)out.append({reinterpret_cast<const std::uint8_t*>(raw.data()), raw.size()});
+        append_raw(out, raw);
       } else if (t == "/silent") {
         while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         return;

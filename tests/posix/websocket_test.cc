@@ -72,6 +72,7 @@ class EchoServer {
     listener_.shutdown();
     thread_.join();
   }
+  std::uint16_t port() const { return listener_.port(); }
   std::string url(const char* scheme = "ws") const {
     return std::string(scheme) + "://127.0.0.1:" + std::to_string(listener_.port()) + "/echo";
   }
@@ -181,7 +182,7 @@ TEST(PosixWebSocket, SilentServerHitsTheReadTimeout) {
 
 TEST(PosixWebSocket, ServerRejectsWrongVersionWith426) {
   EchoServer server({});
-  auto s = Socket::connect("127.0.0.1", static_cast<std::uint16_t>(std::stoi(server.url().substr(15, 5))), {});
+  auto s = Socket::connect("127.0.0.1", server.port(), {});
   ASSERT_TRUE(s.ok());
   const std::string req =
       "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
