@@ -92,6 +92,17 @@ class MessageParser {
   template <bool kHead>
   Scan parse_fields(const std::uint8_t* p, std::size_t n, BlockWindow& w,
                     std::size_t* blank) noexcept;
+  // The framing side of a head field (Content-Length, Connection,
+  // Transfer-Encoding); false once it failed.
+  bool on_head_field(std::string_view name, std::string_view value) noexcept;
+  // The start line and fields in one pass, when the whole head is already
+  // buffered and valid: Parsed (pos_ past the blank line), Failed (a verdict
+  // of the start line or a framing field), or Declined: anything it does
+  // not handle (an incomplete head, a line to judge, a limit), left to the
+  // general path, which starts again at byte 0.
+  enum class Fast : std::uint8_t { Parsed, Failed, Declined };
+  Fast parse_whole_head(const std::uint8_t* p, std::size_t n) noexcept;
+  Fast decline_head() noexcept;
   bool parse_content_length(std::string_view value) noexcept;
   void on_connection(std::string_view value) noexcept;  // any list
   void on_transfer_encoding(std::string_view value) noexcept;
