@@ -289,48 +289,53 @@ template MessageParser::Scan MessageParser::parse_fields<false>(
 MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
                                                     std::size_t n) noexcept {
   // One pass with every cursor in a register: the CR/LF/control bits are
-  // walked in order (each line's CR, then its LF), the name ends at the
-  // first clear tchar bit after the line start. Lines must end, CRLF
+  // walked in order (each line's CR, then its LF), and a field name ends at
+  // the first clear tchar bit after the line start. Lines must end, CRLF
   // included, within both the buffered bytes and the head limit (`end`);
-  // anything else is left to the general path, which resumes nothing (it
-  // starts again at byte 0) and so judges it exactly as if this had not run.
+  // anything else is left to the general path, which starts again at byte
+  // 0 and so judges it exactly as if this had not run.
   const std::size_t end =
       n < limits_.max_header_bytes ? n : limits_.max_header_bytes;
   if (ABSL_PREDICT_FALSE(end < 2)) return Fast::Declined;
   constexpr std::size_t kBlocks = 4;
+  constexpr std::size_t kBlock = simd::kHttpBlock;
   simd::HttpBlockMasks m[kBlocks];
-  std::size_t base = 0;  // offset of m[0]
   std::size_t blocks = classify_window<kBlocks>(p, 0, end, m);
-  std::size_t b = 0;          // block of the walk
-  std::uint64_t ctl = m[0].ctl;  // its bits not yet walked
-  // The next CR/LF/control byte, or `end` (forced bits stop the walk there).
-  auto next_ctl = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE -> std::size_t {
-    while (ABSL_PREDICT_FALSE(ctl == 0)) {
-      if (++b == blocks) {
-        base += blocks * simd::kHttpBlock;
-        if (base >= end) return end;
-        blocks = classify_window<kBlocks>(p, base, end, m);
-        b = 0;
+  const simd::HttpBlockMasks* cur = m;  // the walk's block
+  std::size_t blk = 0;                  // its offset in p
+  std::uint64_t ctl = m[0].ctl;         // its bits not yet walked
+  // Moves the walk to the next block with a ctl bit, classifying the next
+  // window when this one is spent; false at `end`.
+  auto advance = [&]() -> bool {
+    do {
+      blk += kBlock;
+      if (++cur == m + blocks) {
+        if (blk >= end) return false;
+        blocks = classify_window<kBlocks>(p, blk, end, m);
+        cur = m;
       }
-      ctl = m[b].ctl;
-    }
-    const std::size_t i = base + b * simd::kHttpBlock + ctz(ctl);
-    ctl &= ctl - 1;
-    return i;
+      ctl = cur->ctl;
+    } while (ctl == 0);
+    return true;
   };
-  // The next line's CR, with its LF walked past; `end` if the line is not a
-  // complete CRLF-terminated line within `end`.
-  auto next_line_end = [&]() ABSL_ATTRIBUTE_ALWAYS_INLINE -> std::size_t {
-    const std::size_t i = next_ctl();
-    if (ABSL_PREDICT_FALSE(i + 1 >= end || load16(p + i) != kCrLf)) return end;
-    (void)next_ctl();  // its LF
-    return i;
+  // *cr = the next line's CR, its LF walked past; false unless that line
+  // ends in CRLF before `end` (bits at and past `end` are forced set, so a
+  // missing CRLF is found as a control byte at `end`).
+  auto next_line = [&](std::size_t* cr) ABSL_ATTRIBUTE_ALWAYS_INLINE -> bool {
+    if (ABSL_PREDICT_FALSE(ctl == 0) && !advance()) return false;
+    const std::size_t i = blk + ctz(ctl);
+    if (ABSL_PREDICT_FALSE(i + 1 >= end || load16(p + i) != kCrLf)) return false;
+    ctl &= ctl - 1;
+    if (ABSL_PREDICT_FALSE(ctl == 0)) (void)advance();  // the LF is in the next block
+    ctl &= ctl - 1;  // the LF (a control byte before `end`: advance found it)
+    *cr = i;
+    return true;
   };
 
-  std::size_t i = next_line_end();
+  std::size_t i;
   // An empty first line (a request may be preceded by some) is the general
   // path's.
-  if (ABSL_PREDICT_FALSE(i == end || i == 0)) return Fast::Declined;
+  if (ABSL_PREDICT_FALSE(!next_line(&i) || i == 0)) return Fast::Declined;
   if (kind_ == Kind::Response ? !parse_status_line(p, i) : !parse_request_line(p, i)) {
     return Fast::Failed;  // the general path's verdict: the same call on the same line
   }
@@ -338,18 +343,17 @@ MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
   Header* h = headers_.get();
   Header* const h_end = h + limits_.max_headers;
   for (;;) {
-    i = next_line_end();
-    if (ABSL_PREDICT_FALSE(i == end)) return decline_head();
+    if (ABSL_PREDICT_FALSE(!next_line(&i))) return decline_head();
     if (i == pos) break;  // the blank line
+    // The name ends at the first non-tchar from pos; the line's CR (in
+    // *cur, with its LF) is one, so the search ends in *cur at the latest.
     std::size_t k;
-    const std::size_t rel = pos - base;  // wraps when the line began before m
-    if (ABSL_PREDICT_TRUE(rel < blocks * simd::kHttpBlock)) {
-      // The line's CR is in m too (not a tchar): it stops this search.
-      std::size_t bb = rel / simd::kHttpBlock;
-      std::uint64_t t = ~m[bb].token & (~std::uint64_t{0} << (rel % simd::kHttpBlock));
-      while (ABSL_PREDICT_FALSE(t == 0)) t = ~m[++bb].token;
-      k = base + bb * simd::kHttpBlock + ctz(t);
-    } else {
+    if (ABSL_PREDICT_TRUE(pos >= blk)) {
+      k = pos + ctz(~cur->token >> (pos - blk));
+    } else if (cur != m && pos + kBlock >= blk) {  // began in the block before
+      const std::uint64_t t = ~cur[-1].token >> (pos + kBlock - blk);
+      k = t != 0 ? pos + ctz(t) : blk + ctz(~cur->token);
+    } else {  // a line longer than a block, or one across a new window
       k = token_end_by_table(p, pos);
     }
     if (ABSL_PREDICT_FALSE(k == pos || p[k] != ':' || h == h_end)) return decline_head();
