@@ -171,6 +171,36 @@ bool MessageParser::start_body(ReadBuf& buf) noexcept {
 }
 
 Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
+  // The usual case, outside the general loop: nothing of this message
+  // examined yet, and its head (and a Content-Length body) already whole in
+  // buf. The fast path declines anything else, after at most one pass per
+  // message (the general path then moves scan_ on), and the general path
+  // starts again at byte 0.
+  if (phase_ == Phase::Done) consume(buf);  // the previous message
+  if (phase_ == Phase::StartLine && scan_ == 0 && !eof) {
+    const std::uint8_t* p = buf.data().data();
+    const std::size_t n = buf.size();
+    const Fast f = parse_whole_head(p, n);
+    if (f == Fast::Failed) return Progress::Failed;
+    if (f == Fast::Parsed) {
+      base_ = p;
+      if (!start_body(buf)) return Progress::Failed;
+      if (phase_ == Phase::Length && n - pos_ >= remaining_) {
+        pos_ += remaining_;
+        remaining_ = 0;
+        body_len_ = cl_;
+        phase_ = Phase::Done;
+        return Progress::Complete;
+      }
+      // A final response without a body is complete; an interim one is
+      // consumed by the general path, which then parses what follows.
+      if (phase_ == Phase::Done && !is_interim()) return Progress::Complete;
+    }
+  }
+  return next_general(buf, eof);
+}
+
+Progress MessageParser::next_general(ReadBuf& buf, bool eof) noexcept {
   if (ABSL_PREDICT_FALSE(phase_ == Phase::Failed)) return Progress::Failed;
   if (phase_ == Phase::Done) consume(buf);
   std::uint8_t* p = buf.mutable_data().data();
@@ -179,37 +209,9 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
   base_ = p;
 
   BlockWindow w(p, n);
-  // The head has been parsed up to pos_, past its blank line: frames the
-  // body, and drops an interim response (RFC 9110 §15.2: they precede the
-  // final one) so the caller sees only the final response (and 101).
-  auto end_head = [&]() -> bool {
-    if (!start_body(buf)) return false;
-    if (phase_ == Phase::Done && kind_ == Kind::Response && status_ < 200 &&
-        status_ != 101) {
-      buf.consume(pos_);
-      clear_message();
-      p = buf.mutable_data().data();
-      n = buf.size();
-      base_ = p;
-      w = BlockWindow(p, n);
-    }
-    return true;
-  };
   for (;;) {
     switch (phase_) {
       case Phase::StartLine: {
-        // Nothing of this message examined yet: the usual case, a whole
-        // head already buffered, takes the fast path. It declines anything
-        // else (after at most one pass, since the general path then moves
-        // scan_ on) and the general path starts again at byte 0.
-        if (scan_ == 0) {
-          const Fast f = parse_whole_head(p, n);
-          if (f == Fast::Failed) return Progress::Failed;
-          if (f == Fast::Parsed) {
-            if (!end_head()) return Progress::Failed;
-            continue;
-          }
-        }
         std::size_t cr;
         const Scan s = end_line(p, n, w.find_ctl(scan_), section_start_,
                                 limits_.max_header_bytes, Error::HeaderTooLarge,
@@ -243,7 +245,17 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
           phase_ = Phase::Done;
           continue;
         }
-        if (!end_head()) return Progress::Failed;
+        if (!start_body(buf)) return Progress::Failed;
+        if (phase_ == Phase::Done && is_interim()) {
+          // RFC 9110 §15.2: interim responses precede the final one; drop
+          // them so the caller sees only the final response (and 101).
+          buf.consume(pos_);
+          clear_message();
+          p = buf.mutable_data().data();
+          n = buf.size();
+          base_ = p;
+          w = BlockWindow(p, n);
+        }
         continue;
       }
       case Phase::Length: {

@@ -111,6 +111,13 @@ class MessageParser {
   void clear_message() noexcept;
   void rebase(const std::uint8_t* p) noexcept;
   Progress fail(Error e) noexcept;
+  // next() after its fast path: the phases one by one, from any state.
+  Progress next_general(ReadBuf& buf, bool eof) noexcept;
+  // A 1xx response other than 101 (RFC 9110 §15.2): dropped, so the caller
+  // sees only the final response.
+  bool is_interim() const noexcept {
+    return kind_ == Kind::Response && status_ < 200 && status_ != 101;
+  }
 
   Kind kind_;
   Phase phase_ = Phase::StartLine;
