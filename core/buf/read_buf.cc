@@ -8,7 +8,8 @@ ReadBuf::ReadBuf(std::size_t capacity)
     // Default-initialized: zeroing a 64 MiB buffer would touch every page at
     // construction. Only the padding is zeroed, so a SIMD load that strays
     // into it never sees indeterminate bytes.
-    : storage_(new std::uint8_t[capacity + 2 * kPadding]),
+    : storage_(static_cast<std::uint8_t*>(::operator new[](
+          capacity + 2 * kPadding, std::align_val_t{kAlignment}))),
       capacity_(capacity) {
   std::memset(storage_.get(), 0, kPadding);
   std::memset(storage_.get() + kPadding + capacity, 0, kPadding);

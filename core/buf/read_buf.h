@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <span>
 
 namespace tern {
@@ -31,6 +32,9 @@ class ReadBuf {
   // Bytes of slack before and after the readable region that SIMD code may
   // over-read. 64 covers one AVX-512 load.
   static constexpr std::size_t kPadding = 64;
+  // data() starts on a cache line when the buffer is drained (the usual
+  // state when a message arrives), so whole-block SIMD loads never split.
+  static constexpr std::size_t kAlignment = 64;
 
   explicit ReadBuf(std::size_t capacity);
 
@@ -82,9 +86,14 @@ class ReadBuf {
   std::size_t consumed_front() const noexcept { return begin_; }
 
  private:
+  struct AlignedDelete {
+    void operator()(std::uint8_t* p) const noexcept {
+      ::operator delete[](p, std::align_val_t{kAlignment});
+    }
+  };
   std::uint8_t* base() const noexcept { return storage_.get() + kPadding; }
 
-  std::unique_ptr<std::uint8_t[]> storage_;
+  std::unique_ptr<std::uint8_t[], AlignedDelete> storage_;
   std::size_t capacity_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
