@@ -1,6 +1,7 @@
 #include "core/http/message_builder.h"
 
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cstring>
 #include <initializer_list>
@@ -68,30 +69,94 @@ namespace {
 // Longest decimal size_t.
 constexpr std::size_t kMaxDigits = 20;
 
-// "00".."99": two digits per lookup.
-constexpr std::array<char, 200> make_digit_pairs() {
-  std::array<char, 200> t{};
+// "Content-Length: " and the CRLF CRLF after the digits.
+constexpr std::size_t kLengthLineBytes = 16 + 4;
+
+// body_in_place() has the body written this far in, past the longest
+// Content-Length line, and moves it back once the length is known.
+constexpr std::size_t kInPlaceReserve = kLengthLineBytes + kMaxDigits;
+
+// The words put_length_line() assembles are stored as little-endian bytes.
+static_assert(std::endian::native == std::endian::little);
+
+// "00".."99" as little-endian 16-bit words: two digits per lookup.
+constexpr std::array<std::uint16_t, 100> make_digit_pairs() {
+  std::array<std::uint16_t, 100> t{};
   for (int i = 0; i < 100; ++i) {
-    t[2 * i] = static_cast<char>('0' + i / 10);
-    t[2 * i + 1] = static_cast<char>('0' + i % 10);
+    t[i] = static_cast<std::uint16_t>(('0' + i / 10) | ('0' + i % 10) << 8);
   }
   return t;
 }
-constexpr std::array<char, 200> kDigitPairs = make_digit_pairs();
+constexpr std::array<std::uint16_t, 100> kDigitPairs = make_digit_pairs();
 
-// Body lengths are mostly short: up to four digits without a library call.
-std::size_t put_decimal(std::uint8_t* p, std::uint64_t v) {
-  if (ABSL_PREDICT_TRUE(v < 10000)) {
-    const unsigned hi = static_cast<unsigned>(v / 100), lo = static_cast<unsigned>(v % 100);
-    char d[4];
-    std::memcpy(d, &kDigitPairs[2 * hi], 2);
-    std::memcpy(d + 2, &kDigitPairs[2 * lo], 2);
-    const std::size_t n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
-    detail::copy_bytes(p, d + 4 - n, n);  // the last n of the 4 digits
-    return n;
-  }
+ABSL_ATTRIBUTE_NOINLINE void put_long_decimal(std::uint8_t* p, std::uint64_t v,
+                                              std::size_t width) {
   char* b = reinterpret_cast<char*>(p);
-  return static_cast<std::size_t>(std::to_chars(b, b + kMaxDigits, v).ptr - b);
+  (void)std::to_chars(b, b + width, v);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::size_t decimal_width(std::uint64_t v) {
+  // Body lengths are mostly short: no loop below 10000.
+  if (ABSL_PREDICT_TRUE(v < 10000)) return 1 + (v >= 10) + (v >= 100) + (v >= 1000);
+  std::size_t width = 5;
+  for (v /= 100000; v != 0; v /= 10) ++width;
+  return width;
+}
+
+// "Content-Length: v\r\n\r\n" at p, which has room for exactly that
+// (kLengthLineBytes + width, width = decimal_width(v)); returns its end.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::uint8_t* put_length_line(std::uint8_t* p,
+                                                                 std::uint64_t v,
+                                                                 std::size_t width) {
+  std::uint8_t* const digits_end = p + 16 + width;
+  if (ABSL_PREDICT_TRUE(v < 10000)) {
+    // Four digits with leading zeros in one word, stored to end where the
+    // number ends: its leading zeros land on the end of "Content-Length: ",
+    // which is stored after them. v / 100 as a multiply and shift, exact for
+    // v < 43700.
+    const auto v32 = static_cast<std::uint32_t>(v);
+    const std::uint32_t hi = v32 * 5243 >> 19, lo = v32 - hi * 100;
+    const std::uint32_t digits =
+        kDigitPairs[hi] | static_cast<std::uint32_t>(kDigitPairs[lo]) << 16;
+    std::memcpy(digits_end - 4, &digits, 4);
+  } else {
+    put_long_decimal(p + 16, v, width);
+  }
+  std::memcpy(p, "Content-Length: ", 16);
+  std::memcpy(digits_end, "\r\n\r\n", 4);
+  return digits_end + 4;
+}
+
+// Names whose length is one of a reserved name's (Host, Content-Length,
+// Transfer-Encoding) take the exact check.
+constexpr bool may_be_reserved(std::size_t name_size) {
+  return name_size < 32 && ((1u << 4 | 1u << 14 | 1u << 17) >> name_size & 1u);
+}
+
+// A field that is certainly valid, by the cheap tests most fields pass; false
+// only means the exact checks must decide.
+bool plainly_valid_field(std::string_view name, std::string_view value) {
+  return detail::plain_token_bytes(name) && !may_be_reserved(name.size()) &&
+         detail::all_field_value_bytes(value) &&
+         (value.empty() || (value.front() != ' ' && value.back() != ' '));
+}
+
+// Why header() cannot write the field, in the order the steps are defined:
+// the open start line needs `line` bytes before the field is looked at.
+ABSL_ATTRIBUTE_NOINLINE Error header_error(std::string_view name, std::string_view value,
+                                           std::size_t room, std::size_t line,
+                                           std::size_t need) {
+  if (room < line) return Error::BufferFull;
+  Error e = detail::check_field_name(name);
+  if (e == Error::None) e = detail::check_field_value(value);
+  // The writer owns framing and Host: a second copy would be a conflicting
+  // duplicate (RFC 9112 §6.3, RFC 9110 §7.2).
+  if (e == Error::None && (iequals(name, "host") || iequals(name, "content-length") ||
+                           iequals(name, "transfer-encoding"))) {
+    e = Error::ReservedHeader;
+  }
+  if (e == Error::None && room < need) e = Error::BufferFull;
+  return e;
 }
 
 }  // namespace
@@ -101,69 +166,52 @@ ABSL_ATTRIBUTE_COLD void HeaderBuilder::fail(Error e) noexcept {
 }
 
 ABSL_ATTRIBUTE_COLD WriteResult HeaderBuilder::fail_result() noexcept {
-  out_.truncate(start_);
-  return {error_, {}};
+  return {error_, {}};  // nothing was committed: the WriteBuf is as it was
 }
 
 WriteResult HeaderBuilder::done() noexcept {
   if (ABSL_PREDICT_FALSE(error_ != Error::None)) return fail_result();
-  return {Error::None, out_.data().subspan(start_)};
+  return commit_message();
 }
 
 bool HeaderBuilder::put(std::string_view s) noexcept {
   if (ABSL_PREDICT_FALSE(error_ != Error::None)) return false;
-  if (ABSL_PREDICT_FALSE(!out_.append(std::span<const std::uint8_t>(
-          reinterpret_cast<const std::uint8_t*>(s.data()), s.size())))) {
+  if (ABSL_PREDICT_FALSE(room() < s.size())) {
     fail(Error::BufferFull);
     return false;
   }
+  if (!s.empty()) std::memcpy(next_, s.data(), s.size());
+  next_ += s.size();
   return true;
 }
 
 void HeaderBuilder::close_start_line() noexcept {
   if (!line_open_) return;
   line_open_ = false;
-  std::span<std::uint8_t> sp = out_.spare();
-  constexpr std::string_view kVersion = " HTTP/1.1\r\n";
-  if (ABSL_PREDICT_FALSE(error_ != Error::None)) return;
-  if (ABSL_PREDICT_FALSE(sp.size() < kVersion.size() + fixed_.size())) {
-    fail(Error::BufferFull);
-    return;
-  }
-  std::memcpy(sp.data(), kVersion.data(), kVersion.size());
-  std::memcpy(sp.data() + kVersion.size(), fixed_.data(), fixed_.size());
-  (void)out_.commit(kVersion.size() + fixed_.size());
+  put(line_end_);
 }
+
+// header() and body() size the whole step first (the start line's end
+// included), then write it through one pointer.
 
 HeaderBuilder& HeaderBuilder::header(std::string_view name,
                                      std::string_view value) noexcept {
-  close_start_line();
   if (ABSL_PREDICT_FALSE(error_ != Error::None)) return *this;
-  Error e = detail::check_field_name(name);
-  if (e == Error::None) e = detail::check_field_value(value);
-  if (ABSL_PREDICT_FALSE(e != Error::None)) {
-    fail(e);
-    return *this;
+  const std::size_t line = line_open_ ? line_end_.size() : 0;
+  const std::size_t need = line + name.size() + 2 + value.size() + 2;
+  if (ABSL_PREDICT_FALSE(!plainly_valid_field(name, value) || room() < need)) {
+    const Error e = header_error(name, value, room(), line, need);
+    if (e != Error::None) {
+      fail(e);
+      return *this;
+    }
   }
-  // The writer owns framing and Host: a second copy would be a conflicting
-  // duplicate (RFC 9112 §6.3, RFC 9110 §7.2).
-  switch (name.size()) {
-    case 4:
-    case 14:
-    case 17:
-      if (iequals(name, "host") || iequals(name, "content-length") ||
-          iequals(name, "transfer-encoding")) {
-        fail(Error::ReservedHeader);
-        return *this;
-      }
+  std::uint8_t* p = next_;
+  if (line != 0) {
+    std::memcpy(p, line_end_.data(), line);
+    p += line;
+    line_open_ = false;
   }
-  std::span<std::uint8_t> sp = out_.spare();
-  const std::size_t need = name.size() + 2 + value.size() + 2;
-  if (ABSL_PREDICT_FALSE(sp.size() < need)) {
-    fail(Error::BufferFull);
-    return *this;
-  }
-  std::uint8_t* p = sp.data();
   detail::copy_bytes(p, name.data(), name.size());
   p += name.size();
   p[0] = ':';
@@ -173,78 +221,82 @@ HeaderBuilder& HeaderBuilder::header(std::string_view name,
   p += value.size();
   p[0] = '\r';
   p[1] = '\n';
-  (void)out_.commit(need);
+  next_ = p + 2;
   return *this;
 }
 
 bool HeaderBuilder::end_head_with_length(std::size_t n) noexcept {
   if (ABSL_PREDICT_FALSE(error_ != Error::None)) return false;
-  constexpr std::string_view kName = "Content-Length: ";
-  std::span<std::uint8_t> sp = out_.spare();
-  if (ABSL_PREDICT_FALSE(sp.size() < kName.size() + kMaxDigits + 4)) {
+  const std::size_t width = decimal_width(n);
+  const std::size_t line = line_open_ ? line_end_.size() : 0;
+  if (ABSL_PREDICT_FALSE(room() < line + kLengthLineBytes + width)) {
     fail(Error::BufferFull);
     return false;
   }
-  std::uint8_t* p = sp.data();
-  std::memcpy(p, kName.data(), kName.size());
-  p += kName.size();
-  p += put_decimal(p, n);
-  std::memcpy(p, "\r\n\r\n", 4);
-  p += 4;
-  (void)out_.commit(static_cast<std::size_t>(p - sp.data()));
+  std::uint8_t* p = next_;
+  if (line != 0) {
+    std::memcpy(p, line_end_.data(), line);
+    p += line;
+    line_open_ = false;
+  }
+  next_ = put_length_line(p, n, width);
   return true;
 }
 
 WriteResult HeaderBuilder::body(std::span<const std::uint8_t> bytes) noexcept {
-  close_start_line();
-  if (!end_head_with_length(bytes.size())) return fail_result();
-  if (ABSL_PREDICT_FALSE(!out_.append(bytes))) fail(Error::BufferFull);
-  return done();
+  if (ABSL_PREDICT_FALSE(error_ != Error::None)) return fail_result();
+  const std::size_t n = bytes.size();
+  const std::size_t width = decimal_width(n);
+  const std::size_t line = line_open_ ? line_end_.size() : 0;
+  if (ABSL_PREDICT_FALSE(room() < line + kLengthLineBytes + width + n)) {
+    fail(Error::BufferFull);
+    return fail_result();
+  }
+  std::uint8_t* p = next_;
+  if (line != 0) {
+    std::memcpy(p, line_end_.data(), line);
+    p += line;
+    line_open_ = false;
+  }
+  p = put_length_line(p, n, width);
+  if (n != 0) std::memcpy(p, bytes.data(), n);
+  next_ = p + n;
+  return commit_message();
 }
 
 std::span<std::uint8_t> HeaderBuilder::begin_in_place() noexcept {
   close_start_line();
-  constexpr std::size_t kReserve = 16 + kMaxDigits + 4;  // name, digits, CRLFCRLF
-  std::span<std::uint8_t> sp = out_.spare();
-  if (ABSL_PREDICT_FALSE(sp.size() < kReserve)) fail(Error::BufferFull);
+  if (ABSL_PREDICT_FALSE(room() < kInPlaceReserve)) fail(Error::BufferFull);
   if (error_ != Error::None) return {};
-  return sp.subspan(kReserve);
+  return {next_ + kInPlaceReserve, limit_};
 }
 
 WriteResult HeaderBuilder::end_in_place(std::size_t n) noexcept {
-  constexpr std::size_t kReserve = 16 + kMaxDigits + 4;
-  std::span<std::uint8_t> sp = out_.spare();
-  if (ABSL_PREDICT_FALSE(n > sp.size() - kReserve)) {
+  if (ABSL_PREDICT_FALSE(n > room() - kInPlaceReserve)) {
     fail(Error::BufferFull);
     return fail_result();
   }
-  std::uint8_t* p = sp.data();
-  std::memcpy(p, "Content-Length: ", 16);
-  p += 16;
-  p += put_decimal(p, n);
-  std::memcpy(p, "\r\n\r\n", 4);
-  p += 4;
-  // The body was written kReserve bytes in; close the gap the shorter
+  std::uint8_t* const body = next_ + kInPlaceReserve;
+  std::uint8_t* p = put_length_line(next_, n, decimal_width(n));
+  // The body was written kInPlaceReserve bytes in; close the gap the shorter
   // decimal left.
-  if (n != 0) std::memmove(p, sp.data() + kReserve, n);
-  (void)out_.commit(static_cast<std::size_t>(p - sp.data()) + n);
-  return done();
+  if (n != 0) std::memmove(p, body, n);
+  next_ = p + n;
+  return commit_message();
 }
 
 std::span<std::uint8_t> HeaderBuilder::begin_fixed(std::size_t n) noexcept {
-  close_start_line();
   if (!end_head_with_length(n)) return {};
-  std::span<std::uint8_t> sp = out_.spare();
-  if (ABSL_PREDICT_FALSE(sp.size() < n)) {
+  if (ABSL_PREDICT_FALSE(room() < n)) {
     fail(Error::BufferFull);
     return {};
   }
-  return sp.first(n);
+  return {next_, n};
 }
 
 WriteResult HeaderBuilder::end_fixed(std::size_t n) noexcept {
-  (void)out_.commit(n);
-  return done();
+  next_ += n;
+  return commit_message();
 }
 
 WriteResult HeaderBuilder::finish() noexcept {

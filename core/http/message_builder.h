@@ -7,8 +7,10 @@
 //
 // The builder appends to the WriteBuf given to start(). The first failed step
 // (a bad name or value, a full buffer) is remembered; later steps do nothing,
-// and the terminal call returns that error with the WriteBuf truncated back
-// to where the message began, so the writer and buffer are reusable at once.
+// and the terminal call returns that error with the WriteBuf as it was before
+// start() (bytes are committed only by a successful terminal call), so the
+// writer and buffer are reusable at once. Do not modify the WriteBuf between
+// start() and the terminal call.
 // On success the terminal call returns the message as one contiguous span of
 // the WriteBuf, valid until the buffer is next modified.
 #ifndef TERN_CORE_HTTP_MESSAGE_BUILDER_H_
@@ -110,25 +112,41 @@ class HeaderBuilder {
 
  protected:
   enum class Kind : std::uint8_t { Request, Response };
-  HeaderBuilder(WriteBuf& out, Kind kind, std::string_view fixed_fields,
+  HeaderBuilder(WriteBuf& out, Kind kind, std::string_view line_end,
                 bool zero_length) noexcept
-      : out_(out), start_(out.size()), fixed_(fixed_fields), kind_(kind),
+      : out_(out), begin_(out.spare().data()), next_(begin_),
+        limit_(begin_ + out.spare().size()), line_end_(line_end), kind_(kind),
         zero_length_(zero_length) {}
 
   HeaderBuilder(HeaderBuilder&&) noexcept = default;
 
+  std::size_t room() const noexcept { return static_cast<std::size_t>(limit_ - next_); }
   bool put(std::string_view s) noexcept;
   void fail(Error e) noexcept;
   WriteResult fail_result() noexcept;
   WriteResult done() noexcept;
-  // "Content-Length: n" and the blank line that ends the head.
+  // Commits the bytes up to next_ and returns the whole message.
+  WriteResult commit_message() noexcept {
+    (void)out_.commit(static_cast<std::size_t>(next_ - begin_));
+    return {Error::None, {begin_, next_}};
+  }
+  // "Content-Length: n" and the blank line that ends the head (closing the
+  // start line first if it is open).
   bool end_head_with_length(std::size_t n) noexcept;
-  // Ends the start line (requests: " HTTP/1.1\r\n") and writes fixed fields.
+  // Writes line_end_ if the start line is still open.
   void close_start_line() noexcept;
 
   WriteBuf& out_;
-  std::size_t start_;
-  std::string_view fixed_;  // pre-validated field lines, CRLF-terminated
+  // The message is written into out_.spare() and committed only by a
+  // successful terminal call, so a failed one leaves the WriteBuf as it was
+  // and no step pays for a commit. begin_ is where the message starts, next_
+  // where its next byte goes, limit_ the end of the spare space.
+  std::uint8_t* begin_;
+  std::uint8_t* next_;
+  std::uint8_t* limit_;
+  // Written when an open start line closes (requests: " HTTP/1.1\r\n" and
+  // the pre-validated field lines); empty when start() wrote the whole line.
+  std::string_view line_end_;
   Error error_ = Error::None;
   Kind kind_;
   bool zero_length_;

@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstring>
+#include <iterator>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -27,11 +29,8 @@ bool is_injection(std::uint8_t c) { return c == '\r' || c == '\n' || c == 0; }
 
 // Path bytes: visible ASCII except '#' (a fragment is never sent, RFC 9112
 // §3.2.1). CR/LF/NUL are reported as injection, other bad bytes as InvalidPath.
-Error check_path(std::string_view path, bool allow_empty, bool* query) {
+ABSL_ATTRIBUTE_NOINLINE Error path_error(std::string_view path, bool allow_empty) {
   if (path.empty()) return allow_empty ? Error::None : Error::InvalidPath;
-  if (ABSL_PREDICT_TRUE(path.front() == '/' && detail::clean_path_bytes(path, query))) {
-    return Error::None;
-  }
   Error e = path.front() == '/' ? Error::None : Error::InvalidPath;
   for (char ch : path) {
     const auto c = static_cast<std::uint8_t>(ch);
@@ -42,6 +41,27 @@ Error check_path(std::string_view path, bool allow_empty, bool* query) {
   }
   return e;
 }
+
+inline Error check_path(std::string_view path, bool allow_empty, bool* query) {
+  if (ABSL_PREDICT_TRUE(!path.empty() && path.front() == '/' &&
+                        detail::clean_path_bytes(path, query))) {
+    return Error::None;
+  }
+  return path_error(path, allow_empty);
+}
+
+// The request line's first bytes: the method and the space after it, 4..8
+// bytes, so two overlapping 4-byte moves write any of them. Indexed by
+// Method; Method::Other has no name of its own (RFC 9110 §9 lists these).
+struct MethodPrefix {
+  char text[9];  // with the literal's NUL, never copied
+  std::uint8_t size;
+};
+constexpr MethodPrefix kMethodPrefixes[] = {
+    {"GET ", 4},      {"HEAD ", 5},    {"POST ", 5},    {"PUT ", 4},     {"DELETE ", 7},
+    {"PATCH ", 6},    {"OPTIONS ", 8}, {"CONNECT ", 8}, {"TRACE ", 6},
+};
+static_assert(std::size(kMethodPrefixes) == static_cast<std::size_t>(Method::Other));
 
 absl::Status config_error(std::string_view what, Error e) {
   return absl::InvalidArgumentError(
@@ -64,7 +84,7 @@ absl::StatusOr<RequestWriter> RequestWriter::create(Options options) {
   e = detail::check_field_value(options.host);
   if (e == Error::None && options.host.empty()) e = Error::InvalidHeaderValue;
   if (e != Error::None) return config_error("host", e);
-  absl::StrAppend(&w.fixed_, "Host: ", options.host, "\r\n");
+  absl::StrAppend(&w.line_end_, " HTTP/1.1\r\nHost: ", options.host, "\r\n");
   for (const auto& [name, value] : options.default_headers) {
     e = detail::check_field_name(name);
     if (e == Error::None) e = detail::check_field_value(value);
@@ -74,7 +94,7 @@ absl::StatusOr<RequestWriter> RequestWriter::create(Options options) {
       e = Error::ReservedHeader;
     }
     if (e != Error::None) return config_error(name, e);
-    absl::StrAppend(&w.fixed_, name, ": ", value, "\r\n");
+    absl::StrAppend(&w.line_end_, name, ": ", value, "\r\n");
   }
   return w;
 }
@@ -83,28 +103,31 @@ RequestBuilder RequestWriter::start(WriteBuf& out, Method method,
                                     std::string_view path) const noexcept {
   const bool zero_length = method == Method::Post || method == Method::Put ||
                            method == Method::Patch;
-  RequestBuilder b(out, fixed_, zero_length);
-  const std::string_view m = method_name(method);
+  RequestBuilder b(out, line_end_, zero_length);
+  const auto m = static_cast<std::size_t>(method);
   bool query = false;
-  Error e = m.empty() ? Error::BadMethod : check_path(path, false, &query);
+  Error e = m < std::size(kMethodPrefixes) ? check_path(path, false, &query)
+                                           : Error::BadMethod;
   if (ABSL_PREDICT_FALSE(e != Error::None)) {
     b.fail(e);
     return b;
   }
-  std::span<std::uint8_t> sp = out.spare();
-  const std::size_t need = m.size() + 1 + base_path_.size() + path.size();
-  if (ABSL_PREDICT_FALSE(sp.size() < need)) {
+  const MethodPrefix& prefix = kMethodPrefixes[m];
+  const std::size_t need = prefix.size + base_path_.size() + path.size();
+  if (ABSL_PREDICT_FALSE(b.room() < need)) {
     b.fail(Error::BufferFull);
     return b;
   }
-  std::uint8_t* p = sp.data();
-  detail::copy_bytes(p, m.data(), m.size());
-  p[m.size()] = ' ';
-  p += m.size() + 1;
-  detail::copy_bytes(p, base_path_.data(), base_path_.size());
-  p += base_path_.size();
+  std::uint8_t* p = b.next_;
+  std::memcpy(p, prefix.text, 4);
+  std::memcpy(p + prefix.size - 4, prefix.text + prefix.size - 4, 4);
+  p += prefix.size;
+  if (!base_path_.empty()) {  // often none: the caller's paths are absolute
+    detail::copy_bytes(p, base_path_.data(), base_path_.size());
+    p += base_path_.size();
+  }
   detail::copy_bytes(p, path.data(), path.size());
-  (void)out.commit(need);
+  b.next_ = p + path.size();
   b.line_open_ = true;
   b.has_query_ = query;
   return b;
@@ -112,16 +135,15 @@ RequestBuilder RequestWriter::start(WriteBuf& out, Method method,
 
 void RequestBuilder::put_encoded(std::string_view s) noexcept {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::span<std::uint8_t> sp = out_.spare();
   std::size_t need = s.size();
-  if (sp.size() < 3 * s.size()) {  // exact size only when it may not fit
+  if (room() < 3 * s.size()) {  // exact size only when it may not fit
     for (char ch : s) need += kUnreserved[static_cast<std::uint8_t>(ch)] ? 0 : 2;
-    if (ABSL_PREDICT_FALSE(sp.size() < need)) {
+    if (ABSL_PREDICT_FALSE(room() < need)) {
       fail(Error::BufferFull);
       return;
     }
   }
-  std::uint8_t* p = sp.data();
+  std::uint8_t* p = next_;
   for (char ch : s) {
     const auto c = static_cast<std::uint8_t>(ch);
     if (kUnreserved[c]) {
@@ -133,7 +155,7 @@ void RequestBuilder::put_encoded(std::string_view s) noexcept {
       p += 3;
     }
   }
-  (void)out_.commit(static_cast<std::size_t>(p - sp.data()));
+  next_ = p;
 }
 
 RequestBuilder& RequestBuilder::query(std::string_view key,

@@ -55,8 +55,8 @@ class [[nodiscard]] RequestBuilder : public HeaderBuilder {
 
  private:
   friend class RequestWriter;
-  RequestBuilder(WriteBuf& out, std::string_view fixed, bool zero_length) noexcept
-      : HeaderBuilder(out, Kind::Request, fixed, zero_length) {}
+  RequestBuilder(WriteBuf& out, std::string_view line_end, bool zero_length) noexcept
+      : HeaderBuilder(out, Kind::Request, line_end, zero_length) {}
   void put_encoded(std::string_view s) noexcept;
 };
 
@@ -81,7 +81,9 @@ class RequestWriter {
  private:
   RequestWriter() = default;
   std::string base_path_;
-  std::string fixed_;  // "Host: ...\r\n" + default field lines
+  // " HTTP/1.1\r\nHost: ...\r\n" + default field lines: all that follows
+  // the request target, ready to copy when the request line closes.
+  std::string line_end_;
 };
 
 }  // namespace tern::http

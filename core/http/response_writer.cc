@@ -70,7 +70,7 @@ absl::StatusOr<ResponseWriter> ResponseWriter::create(Options options) {
 ResponseBuilder ResponseWriter::start(WriteBuf& out, int status,
                                       std::string_view reason) const noexcept {
   const bool no_content = status < 200 || status == 204 || status == 304;
-  ResponseBuilder b(out, fixed_, !no_content, status >= 200 && status != 204);
+  ResponseBuilder b(out, !no_content, status >= 200 && status != 204);
   if (ABSL_PREDICT_FALSE(status < 100 || status > 599)) {
     b.fail(Error::InvalidStatus);
     return b;
@@ -85,13 +85,12 @@ ResponseBuilder ResponseWriter::start(WriteBuf& out, int status,
       return b;
     }
   }
-  std::span<std::uint8_t> sp = out.spare();
   const std::size_t need = 13 + reason.size() + 2 + fixed_.size();
-  if (ABSL_PREDICT_FALSE(sp.size() < need)) {
+  if (ABSL_PREDICT_FALSE(b.room() < need)) {
     b.fail(Error::BufferFull);
     return b;
   }
-  std::uint8_t* p = sp.data();
+  std::uint8_t* p = b.next_;
   std::memcpy(p, "HTTP/1.1 ", 9);
   p[9] = static_cast<std::uint8_t>('0' + status / 100);
   p[10] = static_cast<std::uint8_t>('0' + status / 10 % 10);
@@ -104,7 +103,7 @@ ResponseBuilder ResponseWriter::start(WriteBuf& out, int status,
   p[1] = '\n';
   p += 2;
   if (!fixed_.empty()) std::memcpy(p, fixed_.data(), fixed_.size());
-  (void)out.commit(need);
+  b.next_ = p + fixed_.size();
   return b;
 }
 

@@ -54,9 +54,9 @@ class [[nodiscard]] ResponseBuilder : public HeaderBuilder {
 
  private:
   friend class ResponseWriter;
-  ResponseBuilder(WriteBuf& out, std::string_view fixed, bool zero_length,
-                  bool length_allowed) noexcept
-      : HeaderBuilder(out, Kind::Response, fixed, zero_length),
+  // start() writes the status line and default fields whole: no line end due.
+  ResponseBuilder(WriteBuf& out, bool zero_length, bool length_allowed) noexcept
+      : HeaderBuilder(out, Kind::Response, {}, zero_length),
         length_allowed_(length_allowed) {}
 
   bool length_allowed_;

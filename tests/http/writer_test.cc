@@ -2,6 +2,7 @@
 // reuse after failure, and seeded round trips through the readers.
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "core/http/request_writer.h"
 #include "core/http/response_reader.h"
 #include "core/http/response_writer.h"
+#include "core/http/method.h"
 #include "core/http/tokens.h"
 #include "gtest/gtest.h"
 
@@ -247,6 +249,113 @@ TEST(RequestWriter, ValidatorsAtEveryLength) {
   }
 }
 
+// Field names are checked as letters/digits/'-' 16 bytes at a time, then
+// byte by byte against the tchar table: every length 1..40, every position,
+// every byte value.
+TEST(RequestWriter, NamesAtEveryLength) {
+  RequestWriter w = make_writer();
+  WriteBuf out(1024);
+  for (std::size_t len = 1; len <= 40; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string n(len, 'n');
+        n[at] = static_cast<char>(b);
+        const Error want = is_token_char(static_cast<std::uint8_t>(b)) ? Error::None
+                           : (b == '\r' || b == '\n' || b == 0)        ? Error::CrlfInjection
+                                                                       : Error::InvalidHeaderName;
+        out.clear();
+        WriteResult r = w.start(out, Method::Get, "/").header(n, "v").finish();
+        ASSERT_EQ(name(r.error), name(want)) << "name byte " << b << " at " << at << " of " << len;
+        if (r.ok()) EXPECT_NE(str(r.bytes).find("\r\n" + n + ": v\r\n"), std::string::npos);
+      }
+    }
+  }
+}
+
+// Names as long as Host, Content-Length or Transfer-Encoding take the exact
+// reserved-name check; only those three are refused.
+TEST(RequestWriter, OnlyTheReservedNamesAreRefused) {
+  RequestWriter w = make_writer();
+  WriteBuf out(1024);
+  for (const char* n : {"Date", "Accept-Charset", "If-Modified-Since", "X_Y.z", "a", "ab"}) {
+    out.clear();
+    EXPECT_TRUE(w.start(out, Method::Get, "/").header(n, "v").finish().ok()) << n;
+  }
+  for (const char* n : {"hOsT", "CONTENT-length", "Transfer-encoding"}) {
+    out.clear();
+    EXPECT_EQ(w.start(out, Method::Get, "/").header(n, "v").finish().error,
+              Error::ReservedHeader) << n;
+  }
+}
+
+TEST(RequestWriter, EveryMethodNamesItself) {
+  RequestWriter w = make_writer();
+  WriteBuf out(1024);
+  for (int m = 0; m < static_cast<int>(Method::Other); ++m) {
+    const auto method = static_cast<Method>(m);
+    out.clear();
+    WriteResult r = w.start(out, method, "/x").finish();
+    ASSERT_TRUE(r.ok()) << m;
+    EXPECT_TRUE(str(r.bytes).starts_with(std::string(method_name(method)) +
+                                         " /api/v3/x HTTP/1.1\r\nHost: "))
+        << str(r.bytes);
+  }
+  for (int m : {static_cast<int>(Method::Other), 10, 255}) {
+    out.clear();
+    EXPECT_EQ(w.start(out, static_cast<Method>(m), "/x").finish().error, Error::BadMethod);
+  }
+}
+
+// A message fits when the spare space holds exactly its bytes; one byte less
+// is BufferFull with the buffer as it was, at every capacity and whichever
+// step runs out.
+TEST(RequestWriter, BufferFullAtEveryCapacity) {
+  RequestWriter w = make_writer();
+  const std::string body(105, 'b');
+  using Build = WriteResult (*)(const RequestWriter&, WriteBuf&, const std::string&);
+  const Build builds[] = {
+      [](const RequestWriter& w, WriteBuf& o, const std::string& b) {
+        return w.start(o, Method::Post, "/order").header("Content-Type", "application/json").body(b);
+      },
+      [](const RequestWriter& w, WriteBuf& o, const std::string& b) {
+        return w.start(o, Method::Post, "/order").body(b);
+      },
+      [](const RequestWriter& w, WriteBuf& o, const std::string&) {
+        return w.start(o, Method::Patch, "/order").body(std::string_view("hi"));
+      },
+      [](const RequestWriter& w, WriteBuf& o, const std::string&) {
+        return w.start(o, Method::Get, "/t").query("symbol", "BTC USD").header("Accept", "*/*").finish();
+      },
+      [](const RequestWriter& w, WriteBuf& o, const std::string&) {
+        return w.start(o, Method::Post, "/t").query("a", "1").finish();
+      },
+      [](const RequestWriter& w, WriteBuf& o, const std::string& b) {
+        return w.start(o, Method::Put, "/t").header("X", "y").body_fixed(b.size(), [&](std::span<std::uint8_t> s) {
+          std::memcpy(s.data(), b.data(), s.size());
+        });
+      },
+  };
+  for (std::size_t i = 0; i < std::size(builds); ++i) {
+    WriteBuf big(4096);
+    const WriteResult full = builds[i](w, big, body);
+    ASSERT_TRUE(full.ok()) << i;
+    const std::string want = str(full.bytes);
+    for (std::size_t room = 0; room <= want.size() + 2; ++room) {
+      WriteBuf out(4 + room);
+      ASSERT_TRUE(out.append(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>("prev"), 4)));
+      const WriteResult r = builds[i](w, out, body);
+      if (room >= want.size()) {
+        ASSERT_TRUE(r.ok()) << i << " room " << room << ": " << name(r.error);
+        EXPECT_EQ(str(r.bytes), want);
+        EXPECT_EQ(str(out.data()), "prev" + want);
+      } else {
+        ASSERT_EQ(name(r.error), name(Error::BufferFull)) << i << " room " << room;
+        EXPECT_EQ(str(out.data()), "prev") << i << " room " << room;
+      }
+    }
+  }
+}
+
 TEST(RequestWriter, CreateRejectsBadOptions) {
   EXPECT_FALSE(RequestWriter::create({.host = "a\r\nb"}).ok());
   EXPECT_FALSE(RequestWriter::create({.host = ""}).ok());
@@ -414,16 +523,31 @@ TEST(RoundTrip, HeadOnlyReplyThenNextResponse) {
 // table path, longer ones std::to_chars).
 TEST(RequestWriter, ContentLengthDigitsAtEveryWidth) {
   RequestWriter w = make_writer();
-  for (std::size_t n : {0, 1, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535, 123456}) {
-    WriteBuf out(200000);
-    WriteResult r = w.start(out, Method::Post, "/x").body_fixed(n, [](std::span<std::uint8_t> s) {
-      std::memset(s.data(), 'b', s.size());
-    });
-    ASSERT_TRUE(r.ok()) << n;
-    const std::string s = str(r.bytes);
-    const std::string want = "Content-Length: " + std::to_string(n) + "\r\n\r\n";
-    ASSERT_NE(s.find(want), std::string::npos) << n;
-    EXPECT_EQ(s.size(), s.find(want) + want.size() + n);
+  for (std::size_t n : {0, 1, 9, 10, 99, 100, 105, 999, 1000, 4321, 9999, 10000, 65535, 123456,
+                        1234567}) {
+    const std::string body(n, 'b');
+    for (int how = 0; how < 3; ++how) {
+      WriteBuf out(2000000);
+      WriteResult r;
+      if (how == 0) {
+        r = w.start(out, Method::Post, "/x").body_fixed(n, [](std::span<std::uint8_t> s) {
+          std::memset(s.data(), 'b', s.size());
+        });
+      } else if (how == 1) {
+        r = w.start(out, Method::Post, "/x").header("A", "b").body(body);
+      } else {
+        r = w.start(out, Method::Post, "/x").body_in_place([&](std::span<std::uint8_t> s) {
+          std::memcpy(s.data(), body.data(), n);
+          return n;
+        });
+      }
+      ASSERT_TRUE(r.ok()) << n << " " << how;
+      const std::string s = str(r.bytes);
+      const std::string want = "\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n";
+      ASSERT_NE(s.find(want), std::string::npos) << n << " " << how;
+      EXPECT_EQ(s.size(), s.find(want) + want.size() + n) << n << " " << how;
+      EXPECT_EQ(s.substr(s.size() - n), body) << n << " " << how;
+    }
   }
 }
 
