@@ -225,13 +225,15 @@ HeaderBuilder& HeaderBuilder::header(std::string_view name,
   return *this;
 }
 
-bool HeaderBuilder::end_head_with_length(std::size_t n) noexcept {
-  if (ABSL_PREDICT_FALSE(error_ != Error::None)) return false;
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::uint8_t* HeaderBuilder::put_length_head(
+    std::size_t n, std::size_t then) noexcept {
+  // One size check for everything the step writes, so a failure has
+  // written nothing.
   const std::size_t width = decimal_width(n);
   const std::size_t line = line_open_ ? line_end_.size() : 0;
-  if (ABSL_PREDICT_FALSE(room() < line + kLengthLineBytes + width)) {
+  if (ABSL_PREDICT_FALSE(room() < line + kLengthLineBytes + width + then)) {
     fail(Error::BufferFull);
-    return false;
+    return nullptr;
   }
   std::uint8_t* p = next_;
   if (line != 0) {
@@ -239,26 +241,22 @@ bool HeaderBuilder::end_head_with_length(std::size_t n) noexcept {
     p += line;
     line_open_ = false;
   }
-  next_ = put_length_line(p, n, width);
+  return put_length_line(p, n, width);
+}
+
+bool HeaderBuilder::end_head_with_length(std::size_t n) noexcept {
+  if (ABSL_PREDICT_FALSE(error_ != Error::None)) return false;
+  std::uint8_t* p = put_length_head(n, 0);
+  if (p == nullptr) return false;
+  next_ = p;
   return true;
 }
 
 WriteResult HeaderBuilder::body(std::span<const std::uint8_t> bytes) noexcept {
   if (ABSL_PREDICT_FALSE(error_ != Error::None)) return fail_result();
   const std::size_t n = bytes.size();
-  const std::size_t width = decimal_width(n);
-  const std::size_t line = line_open_ ? line_end_.size() : 0;
-  if (ABSL_PREDICT_FALSE(room() < line + kLengthLineBytes + width + n)) {
-    fail(Error::BufferFull);
-    return fail_result();
-  }
-  std::uint8_t* p = next_;
-  if (line != 0) {
-    std::memcpy(p, line_end_.data(), line);
-    p += line;
-    line_open_ = false;
-  }
-  p = put_length_line(p, n, width);
+  std::uint8_t* p = put_length_head(n, n);
+  if (p == nullptr) return fail_result();
   if (n != 0) std::memcpy(p, bytes.data(), n);
   next_ = p + n;
   return commit_message();

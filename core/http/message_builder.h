@@ -133,6 +133,10 @@ class HeaderBuilder {
   // "Content-Length: n" and the blank line that ends the head (closing the
   // start line first if it is open).
   bool end_head_with_length(std::size_t n) noexcept;
+  // The rest of an open start line and "Content-Length: n" CRLF CRLF, if
+  // there is also room for `then` more bytes after them; returns where those
+  // go, or nullptr (BufferFull recorded, nothing written).
+  std::uint8_t* put_length_head(std::size_t n, std::size_t then) noexcept;
   // Writes line_end_ if the start line is still open.
   void close_start_line() noexcept;
 
