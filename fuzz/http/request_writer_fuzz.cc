@@ -30,7 +30,7 @@ using namespace tern::http;
 namespace {
 
 bool tchar(unsigned char c) {
-  return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+  return std::isalnum(c) || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
 }
 
 bool lower_eq(const std::string& a, const char* b) {
