@@ -260,24 +260,18 @@ struct BeastViewsParseChunked {
 };
 // The response is "received" into a buffer first, as tern's cycle copies it
 // into its ReadBuf: both libraries do the same work around the parse.
-struct BeastRestCycle {
+template <std::size_t (*kParse)(std::string_view)>
+struct BeastCycle {
   BeastWritePost post;
   std::array<char, 4096> in;
   std::size_t run() {
     const std::size_t n = post.run();
     std::memcpy(in.data(), kResponseCl.data(), kResponseCl.size());
-    return n + beast_parse({in.data(), kResponseCl.size()});
+    return n + kParse({in.data(), kResponseCl.size()});
   }
 };
-struct BeastViewsRestCycle {
-  BeastWritePost post;
-  std::array<char, 4096> in;
-  std::size_t run() {
-    const std::size_t n = post.run();
-    std::memcpy(in.data(), kResponseCl.data(), kResponseCl.size());
-    return n + beast_views_parse({in.data(), kResponseCl.size()});
-  }
-};
+using BeastRestCycle = BeastCycle<beast_parse>;
+using BeastViewsRestCycle = BeastCycle<beast_views_parse>;
 
 }  // namespace bench_http
 

@@ -170,6 +170,18 @@ bool MessageParser::start_body(ReadBuf& buf) noexcept {
   return true;
 }
 
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MessageParser::take_length_body(
+    std::size_t n) noexcept {
+  const std::size_t avail = n - pos_;
+  const std::size_t take = avail < remaining_ ? avail : remaining_;
+  pos_ += take;
+  remaining_ -= take;
+  if (remaining_ != 0) return false;
+  body_len_ = cl_;
+  phase_ = Phase::Done;
+  return true;
+}
+
 Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
   // The usual case, outside the general loop: nothing of this message
   // examined yet, and its head (and a Content-Length body) already whole in
@@ -185,13 +197,7 @@ Progress MessageParser::next(ReadBuf& buf, bool eof) noexcept {
     if (f == Fast::Parsed) {
       base_ = p;
       if (!start_body(buf)) return Progress::Failed;
-      if (phase_ == Phase::Length && n - pos_ >= remaining_) {
-        pos_ += remaining_;
-        remaining_ = 0;
-        body_len_ = cl_;
-        phase_ = Phase::Done;
-        return Progress::Complete;
-      }
+      if (phase_ == Phase::Length && take_length_body(n)) return Progress::Complete;
       // A final response without a body is complete; an interim one is
       // consumed by the general path, which then parses what follows.
       if (phase_ == Phase::Done && !is_interim()) return Progress::Complete;
@@ -258,16 +264,9 @@ Progress MessageParser::next_general(ReadBuf& buf, bool eof) noexcept {
         }
         continue;
       }
-      case Phase::Length: {
-        const std::size_t avail = n - pos_;
-        const std::size_t take = avail < remaining_ ? avail : remaining_;
-        pos_ += take;
-        remaining_ -= take;
-        if (remaining_ != 0) goto need_more;
-        body_len_ = cl_;
-        phase_ = Phase::Done;
+      case Phase::Length:
+        if (!take_length_body(n)) goto need_more;
         continue;
-      }
       case Phase::ChunkSize: {
         // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF
         {

@@ -108,6 +108,9 @@ class MessageParser {
   void on_transfer_encoding(std::string_view value) noexcept;
   // Decides body framing at the end of the head (RFC 9112 §6.3).
   bool start_body(ReadBuf& buf) noexcept;
+  // Phase::Length: takes what of the body buf holds (n bytes in all); true
+  // once the whole body is there (phase_ is then Done).
+  bool take_length_body(std::size_t n) noexcept;
   void clear_message() noexcept;
   void rebase(const std::uint8_t* p) noexcept;
   Progress fail(Error e) noexcept;
