@@ -373,10 +373,9 @@ MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
 }
 
 ABSL_ATTRIBUTE_COLD MessageParser::Fast MessageParser::decline_head() noexcept {
-  // The general path accumulates these from byte 0 again.
-  has_cl_ = has_te_ = te_chunked_ = false;
-  cl_ = 0;
-  conn_close_ = conn_keep_alive_ = false;
+  // The fast path only starts on a cleared message; the general path then
+  // parses it from byte 0 as if the fast path had not run.
+  clear_message();
   return Fast::Declined;
 }
 

@@ -34,35 +34,6 @@ inline std::string_view view(const std::uint8_t* p, std::size_t begin,
   return {reinterpret_cast<const char*>(p) + begin, end - begin};
 }
 
-// ASCII case-insensitive equality of `s` with a lowercase literal made of
-// letters, digits and '-'. OR-ing 0x20 folds letters; on bytes that can reach
-// here (no CR/LF/NUL: the line scan stops at controls) it maps nothing else
-// onto a letter, digit or '-'. Eight bytes at a time: the hot framing fields
-// are compared without a call into Abseil.
-inline std::uint64_t load64(const char* p) {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool equals_lower(std::string_view s,
-                                                     std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  constexpr std::uint64_t kFold = 0x2020202020202020ull;
-  const std::size_t n = s.size();
-  if (n >= 8) {
-    for (std::size_t i = 0; i + 8 <= n; i += 8) {
-      if ((load64(s.data() + i) | kFold) != load64(lower.data() + i)) return false;
-    }
-    return (load64(s.data() + n - 8) | kFold) == load64(lower.data() + n - 8);
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if ((static_cast<unsigned char>(s[i]) | 0x20u) != static_cast<unsigned char>(lower[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // "\r\n" as a little-endian 16-bit load.
 constexpr std::uint16_t kCrLf = 0x0A0D;
 inline std::uint16_t load16(const std::uint8_t* p) {

@@ -62,6 +62,20 @@ Error check_field_value(std::string_view value) noexcept {
   return e;
 }
 
+Error check_field(std::string_view name, std::string_view value,
+                  bool host_reserved) noexcept {
+  Error e = check_field_name(name);
+  if (e == Error::None) e = check_field_value(value);
+  // The writer owns framing (and a request's Host): a second copy would be a
+  // conflicting duplicate (RFC 9112 §6.3, RFC 9110 §7.2).
+  if (e == Error::None &&
+      ((host_reserved && iequals(name, "host")) || iequals(name, "content-length") ||
+       iequals(name, "transfer-encoding"))) {
+    e = Error::ReservedHeader;
+  }
+  return e;
+}
+
 }  // namespace detail
 
 namespace {
@@ -127,16 +141,21 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::uint8_t* put_length_line(std::uint8_t* 
   return digits_end + 4;
 }
 
-// Names whose length is one of a reserved name's (Host, Content-Length,
-// Transfer-Encoding) take the exact check.
-constexpr bool may_be_reserved(std::size_t name_size) {
-  return name_size < 32 && ((1u << 4 | 1u << 14 | 1u << 17) >> name_size & 1u);
+// For a name of letters, digits and '-' only (no control byte can fold onto
+// one): Host, Content-Length or Transfer-Encoding in any case.
+bool is_reserved_plain_name(std::string_view name) {
+  switch (name.size()) {
+    case 4: return detail::equals_lower(name, "host");
+    case 14: return detail::equals_lower(name, "content-length");
+    case 17: return detail::equals_lower(name, "transfer-encoding");
+    default: return false;
+  }
 }
 
 // A field that is certainly valid, by the cheap tests most fields pass; false
 // only means the exact checks must decide.
 bool plainly_valid_field(std::string_view name, std::string_view value) {
-  return detail::plain_token_bytes(name) && !may_be_reserved(name.size()) &&
+  return detail::plain_token_bytes(name) && !is_reserved_plain_name(name) &&
          detail::all_field_value_bytes(value) &&
          (value.empty() || (value.front() != ' ' && value.back() != ' '));
 }
@@ -147,14 +166,7 @@ ABSL_ATTRIBUTE_NOINLINE Error header_error(std::string_view name, std::string_vi
                                            std::size_t room, std::size_t line,
                                            std::size_t need) {
   if (room < line) return Error::BufferFull;
-  Error e = detail::check_field_name(name);
-  if (e == Error::None) e = detail::check_field_value(value);
-  // The writer owns framing and Host: a second copy would be a conflicting
-  // duplicate (RFC 9112 §6.3, RFC 9110 §7.2).
-  if (e == Error::None && (iequals(name, "host") || iequals(name, "content-length") ||
-                           iequals(name, "transfer-encoding"))) {
-    e = Error::ReservedHeader;
-  }
+  Error e = detail::check_field(name, value, /*host_reserved=*/true);
   if (e == Error::None && room < need) e = Error::BufferFull;
   return e;
 }
@@ -284,12 +296,11 @@ WriteResult HeaderBuilder::end_in_place(std::size_t n) noexcept {
 }
 
 std::span<std::uint8_t> HeaderBuilder::begin_fixed(std::size_t n) noexcept {
-  if (!end_head_with_length(n)) return {};
-  if (ABSL_PREDICT_FALSE(room() < n)) {
-    fail(Error::BufferFull);
-    return {};
-  }
-  return {next_, n};
+  if (ABSL_PREDICT_FALSE(error_ != Error::None)) return {};
+  std::uint8_t* p = put_length_head(n, n);
+  if (p == nullptr) return {};
+  next_ = p;
+  return {p, n};
 }
 
 WriteResult HeaderBuilder::end_fixed(std::size_t n) noexcept {

@@ -25,6 +25,7 @@
 
 #include "core/buf/write_buf.h"
 #include "core/http/error.h"
+#include "core/http/tokens.h"
 
 namespace tern::http {
 
@@ -35,17 +36,11 @@ struct [[nodiscard]] WriteResult {
 };
 
 namespace detail {
-inline std::uint64_t load_u64(const char* p) noexcept {
-  std::uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
 // memcpy for the short names, values and paths of a request, inline:
 // overlapping moves up to 16 bytes, a library call beyond. n == 0 is fine.
 inline void copy_bytes(std::uint8_t* dst, const char* src, std::size_t n) noexcept {
   if (n >= 8 && n <= 16) {
-    const std::uint64_t a = load_u64(src), b = load_u64(src + n - 8);
+    const std::uint64_t a = load64(src), b = load64(src + n - 8);
     std::memcpy(dst, &a, 8);
     std::memcpy(dst + n - 8, &b, 8);
   } else if (n >= 4 && n < 8) {
@@ -66,6 +61,10 @@ inline void copy_bytes(std::uint8_t* dst, const char* src, std::size_t n) noexce
 // Validation shared by the writers (RFC 9110 §5.1, §5.5).
 Error check_field_name(std::string_view name) noexcept;
 Error check_field_value(std::string_view value) noexcept;
+// A whole field line for a writer: name, then value, then whether the writer
+// owns it (Content-Length, Transfer-Encoding, and Host if host_reserved).
+Error check_field(std::string_view name, std::string_view value,
+                  bool host_reserved) noexcept;
 }  // namespace detail
 
 class HeaderBuilder {
@@ -111,11 +110,9 @@ class HeaderBuilder {
   WriteResult finish() noexcept;
 
  protected:
-  enum class Kind : std::uint8_t { Request, Response };
-  HeaderBuilder(WriteBuf& out, Kind kind, std::string_view line_end,
-                bool zero_length) noexcept
+  HeaderBuilder(WriteBuf& out, std::string_view line_end, bool zero_length) noexcept
       : out_(out), begin_(out.spare().data()), next_(begin_),
-        limit_(begin_ + out.spare().size()), line_end_(line_end), kind_(kind),
+        limit_(begin_ + out.spare().size()), line_end_(line_end),
         zero_length_(zero_length) {}
 
   HeaderBuilder(HeaderBuilder&&) noexcept = default;
@@ -152,7 +149,6 @@ class HeaderBuilder {
   // the pre-validated field lines); empty when start() wrote the whole line.
   std::string_view line_end_;
   Error error_ = Error::None;
-  Kind kind_;
   bool zero_length_;
   bool line_open_ = false;  // request line still takes query parameters
   bool has_query_ = false;

@@ -269,49 +269,34 @@ Progress MessageParser::next_general(ReadBuf& buf, bool eof) noexcept {
         continue;
       case Phase::ChunkSize: {
         // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF
-        {
-          // Fast path for the common "1e\r\n": up to 16 hex digits (cannot
-          // overflow) right before CRLF. Anything else takes the general
-          // path below, which gives the same verdict for these lines.
-          std::uint64_t size = 0;
-          std::size_t i = pos_;
-          const std::size_t end = n - pos_ > 16 ? pos_ + 16 : n;
-          for (int d; i < end && (d = hex_value(p[i])) >= 0; ++i) {
-            size = size << 4 | static_cast<unsigned>(d);
-          }
-          if (i != pos_ && i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
-            pos_ = scan_ = i + 2;
-            if (size == 0) {
-              phase_ = Phase::Trailers;
-              section_start_ = pos_;
-              continue;
-            }
-            if (ABSL_PREDICT_FALSE(size > limits_.max_body_size - body_len_)) {
-              return fail(Error::BodyTooLarge);
-            }
-            remaining_ = size;
-            phase_ = Phase::ChunkData;
-            continue;
-          }
-        }
-        std::size_t cr;
-        const Scan s = end_line(
-            p, n, scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_), pos_,
-            kMaxChunkLine, Error::ChunkLineTooLong, Error::InvalidChunkSize, &cr);
-        if (s == Scan::Bad) return Progress::Failed;
-        if (s == Scan::More) goto need_more;
+        // Fast path for the common "1e\r\n": up to 16 hex digits (cannot
+        // overflow) right before CRLF. Anything else takes the general path,
+        // which gives the same verdict for these lines.
         std::uint64_t size = 0;
-        std::size_t i = pos_;
-        for (int d; i < cr && (d = hex_value(p[i])) >= 0; ++i) {
-          if (ABSL_PREDICT_FALSE(size >> 60)) return fail(Error::ChunkSizeOverflow);
+        std::size_t cr = pos_;
+        const std::size_t end = n - pos_ > 16 ? pos_ + 16 : n;
+        for (int d; cr < end && (d = hex_value(p[cr])) >= 0; ++cr) {
           size = size << 4 | static_cast<unsigned>(d);
         }
-        if (ABSL_PREDICT_FALSE(i == pos_)) return fail(Error::InvalidChunkSize);
-        // §7.1.1: chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ),
-        // ignored here, but nothing else may follow the size.
-        while (i < cr && is_ows(p[i])) ++i;
-        if (ABSL_PREDICT_FALSE(i < cr && p[i] != ';')) {
-          return fail(Error::InvalidChunkSize);
+        if (!(cr != pos_ && cr + 1 < n && p[cr] == '\r' && p[cr + 1] == '\n')) {
+          const Scan s = end_line(
+              p, n, scan_ + simd::find_line_end_or_ctl(p + scan_, n - scan_), pos_,
+              kMaxChunkLine, Error::ChunkLineTooLong, Error::InvalidChunkSize, &cr);
+          if (s == Scan::Bad) return Progress::Failed;
+          if (s == Scan::More) goto need_more;
+          size = 0;
+          std::size_t i = pos_;
+          for (int d; i < cr && (d = hex_value(p[i])) >= 0; ++i) {
+            if (ABSL_PREDICT_FALSE(size >> 60)) return fail(Error::ChunkSizeOverflow);
+            size = size << 4 | static_cast<unsigned>(d);
+          }
+          if (ABSL_PREDICT_FALSE(i == pos_)) return fail(Error::InvalidChunkSize);
+          // §7.1.1: chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ),
+          // ignored here, but nothing else may follow the size.
+          while (i < cr && is_ows(p[i])) ++i;
+          if (ABSL_PREDICT_FALSE(i < cr && p[i] != ';')) {
+            return fail(Error::InvalidChunkSize);
+          }
         }
         pos_ = scan_ = cr + 2;
         if (size == 0) {

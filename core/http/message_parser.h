@@ -24,7 +24,7 @@
 
 namespace tern::http::detail {
 
-class BlockWindow;  // message_parser.cc
+class BlockWindow;  // head_scan.h
 
 class MessageParser {
  public:
@@ -46,7 +46,6 @@ class MessageParser {
   std::size_t message_size() const noexcept {
     return phase_ == Phase::Done ? pos_ : 0;
   }
-  std::size_t buffered_size() const noexcept { return pos_; }
 
   std::string_view method_text() const noexcept { return method_text_; }
   Method method() const noexcept { return method_; }
@@ -63,11 +62,8 @@ class MessageParser {
   }
   bool keep_alive() const noexcept { return keep_alive_; }
   bool chunked() const noexcept { return te_chunked_ && has_te_; }
-  bool has_content_length() const noexcept { return has_cl_; }
-  std::uint64_t content_length() const noexcept { return cl_; }
 
   void set_request_method(Method m) noexcept { request_method_ = m; }
-  Method request_method() const noexcept { return request_method_; }
 
  private:
   enum class Phase : std::uint8_t {

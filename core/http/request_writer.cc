@@ -86,13 +86,7 @@ absl::StatusOr<RequestWriter> RequestWriter::create(Options options) {
   if (e != Error::None) return config_error("host", e);
   absl::StrAppend(&w.line_end_, " HTTP/1.1\r\nHost: ", options.host, "\r\n");
   for (const auto& [name, value] : options.default_headers) {
-    e = detail::check_field_name(name);
-    if (e == Error::None) e = detail::check_field_value(value);
-    if (e == Error::None &&
-        (iequals(name, "host") || iequals(name, "content-length") ||
-         iequals(name, "transfer-encoding"))) {
-      e = Error::ReservedHeader;
-    }
+    e = detail::check_field(name, value, /*host_reserved=*/true);
     if (e != Error::None) return config_error(name, e);
     absl::StrAppend(&w.line_end_, name, ": ", value, "\r\n");
   }

@@ -56,7 +56,7 @@ class [[nodiscard]] RequestBuilder : public HeaderBuilder {
  private:
   friend class RequestWriter;
   RequestBuilder(WriteBuf& out, std::string_view line_end, bool zero_length) noexcept
-      : HeaderBuilder(out, Kind::Request, line_end, zero_length) {}
+      : HeaderBuilder(out, line_end, zero_length) {}
   void put_encoded(std::string_view s) noexcept;
 };
 

@@ -51,12 +51,7 @@ std::string_view reason_phrase(int status) noexcept {
 absl::StatusOr<ResponseWriter> ResponseWriter::create(Options options) {
   ResponseWriter w;
   for (const auto& [name, value] : options.default_headers) {
-    Error e = detail::check_field_name(name);
-    if (e == Error::None) e = detail::check_field_value(value);
-    if (e == Error::None &&
-        (iequals(name, "content-length") || iequals(name, "transfer-encoding"))) {
-      e = Error::ReservedHeader;
-    }
+    const Error e = detail::check_field(name, value, /*host_reserved=*/false);
     if (e != Error::None) {
       return absl::InvalidArgumentError(absl::StrCat(
           "ResponseWriter: ", name, ": ",

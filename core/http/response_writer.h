@@ -56,7 +56,7 @@ class [[nodiscard]] ResponseBuilder : public HeaderBuilder {
   friend class ResponseWriter;
   // start() writes the status line and default fields whole: no line end due.
   ResponseBuilder(WriteBuf& out, bool zero_length, bool length_allowed) noexcept
-      : HeaderBuilder(out, Kind::Response, {}, zero_length),
+      : HeaderBuilder(out, {}, zero_length),
         length_allowed_(length_allowed) {}
 
   bool length_allowed_;

@@ -28,19 +28,6 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-// Drains OpenSSL's error queue into "what: reason; reason".
-ABSL_ATTRIBUTE_COLD std::string openssl_errors(const std::string& what) {
-  std::string out(what);
-  bool first = true;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    absl::StrAppend(&out, first ? ": " : "; ", buf);
-    first = false;
-  }
-  return out;
-}
-
 ABSL_ATTRIBUTE_COLD absl::Status ssl_error(absl::StatusCode code,
                                            const std::string& what) {
   return absl::Status(code, openssl_errors(what));
@@ -232,6 +219,18 @@ absl::Status load_identity(SSL_CTX* ctx, const std::string& chain_src,
 }
 
 }  // namespace
+
+ABSL_ATTRIBUTE_COLD std::string openssl_errors(const std::string& what) {
+  std::string out(what);
+  bool first = true;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    absl::StrAppend(&out, first ? ": " : "; ", buf);
+    first = false;
+  }
+  return out;
+}
 
 TlsConfig::Builder TlsConfig::client() { return Builder(Role::Client); }
 TlsConfig::Builder TlsConfig::server() { return Builder(Role::Server); }

@@ -23,6 +23,9 @@ struct TlsConfig::Shared {
   std::string alpn_wire;
 };
 
+// Drains OpenSSL's error queue into "what: reason; reason" (tls_config.cc).
+std::string openssl_errors(const std::string& what);
+
 }  // namespace tern::tls
 
 #endif  // TERN_CORE_TLS_TLS_CONFIG_INTERNAL_H_
