@@ -6,7 +6,6 @@
 // variable, no static initializer, nothing to order at program start-up.
 #include <atomic>
 #include <bit>
-#include <cstring>
 
 #include <cpuid.h>
 

@@ -15,7 +15,7 @@ void classify_http_blocks_scalar(const std::uint8_t* data, std::size_t blocks,
     std::uint64_t ctl = 0, token = 0;
     for (unsigned i = 0; i < kHttpBlock; ++i) {
       const std::uint8_t b = data[k * kHttpBlock + i];
-      if ((b < 0x20 && b != '\t') || b == 0x7F) ctl |= std::uint64_t{1} << i;
+      if (internal::is_http_ctl(b)) ctl |= std::uint64_t{1} << i;
       if (internal::is_tchar(b)) token |= std::uint64_t{1} << i;
     }
     out[k] = {ctl, token};

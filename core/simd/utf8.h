@@ -25,7 +25,6 @@ class Utf8Validator {
   void reset() noexcept { state_ = 0; pending_ = 0; failed_ = false; }
 
  private:
-  friend class Utf8ValidatorAccess;
   std::uint32_t state_ = 0;   // scalar DFA state carried across feeds
   std::uint8_t pending_ = 0;  // continuation bytes still expected
   bool failed_ = false;

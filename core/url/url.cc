@@ -2,7 +2,6 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 
 namespace tern {
 namespace {
@@ -102,12 +101,14 @@ UrlError parse_url(std::string_view text, Url& out) noexcept {
 
   out.port = out.secure() ? 443 : 80;
   if (has_port) {
+    // 1..5 digits (at most 99999: no overflow), then 1..65535.
     std::uint32_t port = 0;
     bool digits = !port_text.empty() && port_text.size() <= 5;
-    for (char c : port_text) digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-    if (!digits || !absl::SimpleAtoi(absl_view(port_text), &port) || port == 0 || port > 65535) {
-      return UrlError::kBadPort;
+    for (char c : port_text) {
+      digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
+      port = port * 10 + static_cast<std::uint32_t>(c - '0');
     }
+    if (!digits || port == 0 || port > 65535) return UrlError::kBadPort;
     out.port = static_cast<std::uint16_t>(port);
     out.port_is_default = out.port == (out.secure() ? 443 : 80);
   }

@@ -38,8 +38,6 @@ inline constexpr std::size_t kMaxControlPayload = 125;
 inline constexpr std::size_t kMaxCloseReason = kMaxControlPayload - 2;
 // 2 fixed bytes + 8-byte extended length + 4-byte masking key.
 inline constexpr std::size_t kMaxHeaderSize = 14;
-// Largest control frame on the wire (Beast's frame_buffer size).
-inline constexpr std::size_t kMaxControlFrame = 2 + 4 + kMaxControlPayload;
 
 // Header bytes a frame of `payload` bytes needs (RFC 6455 §5.2 minimal length
 // encoding), with or without the masking key.

@@ -180,13 +180,7 @@ HandshakeError ServerHandshake::validate() noexcept {
 }
 
 bool ServerHandshake::offers_subprotocol(std::string_view protocol) const noexcept {
-  for (const http::Header& f : reader_.headers()) {
-    if (http::iequals(f.name, "Sec-WebSocket-Protocol") &&
-        http::header_has_token(f.value, protocol)) {
-      return true;
-    }
-  }
-  return false;
+  return reader_.headers().has_token("Sec-WebSocket-Protocol", protocol);
 }
 
 HandshakeError ServerHandshake::accept(ReadBuf& in, WriteBuf& out,

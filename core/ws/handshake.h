@@ -19,7 +19,7 @@
 // version, 431 for oversized headers).
 //
 // Both are configured by create(), which allocates; the handshake itself
-// allocates nothing. Views (target(), headers()) borrow the ReadBuf and live
+// calls no operator new (OpenSSL's own use of memory is not counted). Views (target(), headers()) borrow the ReadBuf and live
 // until accept(), reject() or the buffer is changed.
 //
 //   auto hs = tern::ws::ClientHandshake::create(url, {.subprotocols = {"v1"}});

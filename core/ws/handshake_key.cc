@@ -1,7 +1,7 @@
 #include "core/ws/handshake_key.h"
 
 // SHA1_Init and friends are deprecated in OpenSSL 3 but, unlike SHA1() and
-// EVP_Digest, never fetch (and so never allocate) an algorithm object.
+// EVP_Digest, never fetch an algorithm object.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/rand.h>
