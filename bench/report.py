@@ -3,8 +3,9 @@
 
 Benchmarks are named "<workload>/<library>" (any further "/arg" parts stay in
 the workload). For each workload the table shows every library's median time
-(and bytes/s or items/s when the benchmark set them) and how many times slower
-than tern it is. Usage:
+(and bytes/s or items/s when the benchmark set them), how many times slower
+than tern it is, and allocations per operation when the benchmark counts
+them (an "allocs_per_op" counter). Usage:
 
   bazel-bin/bench/ws/frame_bench --benchmark_repetitions=10 \
       --benchmark_report_aggregates_only=true --benchmark_format=json > ws.json
@@ -35,7 +36,8 @@ def load(paths):
                 continue
             ns = b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
             rows.setdefault(workload, OrderedDict())[library] = (
-                ns, b.get("bytes_per_second"), b.get("items_per_second"))
+                ns, b.get("bytes_per_second"), b.get("items_per_second"),
+                b.get("allocs_per_op"))
     return rows, context or {}
 
 
@@ -54,13 +56,16 @@ def main(argv):
     # not tern, which --config=bench builds with -O2: leave it out.
     print(f"CPU: {ctx.get('num_cpus', '?')} x {ctx.get('mhz_per_cpu', '?')} MHz (TSC), "
           f"host {ctx.get('host_name', '?')}\n")
-    print("| workload | library | median ns | throughput | × tern |")
-    print("|---|---|---:|---:|---:|")
+    allocs = any(r[3] is not None for libs in rows.values() for r in libs.values())
+    print("| workload | library | median ns | throughput | × tern |"
+          + (" allocs/op |" if allocs else ""))
+    print("|---|---|---:|---:|---:|" + ("---:|" if allocs else ""))
     for workload, libs in rows.items():
         base = libs.get("tern", (None,))[0]
-        for library, (ns, bps, _ips) in libs.items():
+        for library, (ns, bps, _ips, per_op) in libs.items():
             ratio = f"{ns / base:.1f}×" if base else ""
-            print(f"| {workload} | {library} | {ns:.1f} | {fmt_rate(bps)} | {ratio} |")
+            extra = (f" {per_op:g} |" if per_op is not None else " |") if allocs else ""
+            print(f"| {workload} | {library} | {ns:.1f} | {fmt_rate(bps)} | {ratio} |{extra}")
     return 0
 
 

@@ -7,7 +7,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -225,40 +224,6 @@ absl::Status Socket::write_all(std::span<const std::uint8_t> bytes) {
       return poison(errno_status(errno, "write"));
     }
     bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Socket::write_all(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
-  if (!poison_.ok()) return poison_;
-  if (fd_ < 0) return absl::FailedPreconditionError("write on a closed socket");
-  iovec iov[2] = {{const_cast<std::uint8_t*>(a.data()), a.size()},
-                  {const_cast<std::uint8_t*>(b.data()), b.size()}};
-  int first = a.empty() ? 1 : 0;
-  const int count = b.empty() ? 1 : 2;
-  while (first < count) {
-    msghdr msg{};
-    msg.msg_iov = iov + first;
-    msg.msg_iovlen = count - first;
-    // MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
-    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return poison(absl::DeadlineExceededError(
-            absl::StrCat("write timed out after ", absl::FormatDuration(write_timeout_))));
-      }
-      return poison(errno_status(errno, "write"));
-    }
-    std::size_t done = static_cast<std::size_t>(n);
-    while (first < count && done >= iov[first].iov_len) {
-      done -= iov[first].iov_len;
-      ++first;
-    }
-    if (first < count) {
-      iov[first].iov_base = static_cast<std::uint8_t*>(iov[first].iov_base) + done;
-      iov[first].iov_len -= done;
-    }
   }
   return absl::OkStatus();
 }

@@ -26,7 +26,8 @@
 namespace tern::posix {
 
 struct SocketOptions {
-  // Bound on resolving plus connecting (all addresses together).
+  // Bound on connecting (all addresses together); getaddrinfo(3) itself is
+  // not bounded by it.
   absl::Duration connect_timeout = absl::Seconds(10);
   // Bound on each blocking read; InfiniteDuration() waits forever.
   absl::Duration read_timeout = absl::InfiniteDuration();
@@ -64,8 +65,6 @@ class Socket {
   absl::StatusOr<std::size_t> read_some(std::span<std::uint8_t> into);
   // Writes everything, looping over partial writes and EINTR.
   absl::Status write_all(std::span<const std::uint8_t> bytes);
-  // Two spans in one writev(2) where possible (header + payload).
-  absl::Status write_all(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
 
   // Half-close: no more writes (the peer reads EOF).
   void shutdown_write() noexcept;
@@ -75,7 +74,6 @@ class Socket {
   bool is_open() const noexcept { return fd_ >= 0; }
   // The first I/O error, if any; every later call returns it again.
   const absl::Status& poisoned() const noexcept { return poison_; }
-  absl::Duration read_timeout() const noexcept { return read_timeout_; }
   // Changes the bound on each later read (InfiniteDuration(): none).
   absl::Status set_read_timeout(absl::Duration d);
 

@@ -71,7 +71,9 @@ absl::StatusOr<Stream> Stream::connect(const Url& url, const tls::TlsConfig* tls
   if (!socket.ok()) return socket.status();
   if (!url.secure()) return Stream(*std::move(socket));
   if (tls != nullptr) return tls_client(*std::move(socket), *tls, url.host);
-  absl::StatusOr<tls::TlsConfig> system = tls::TlsConfig::client().build();
+  // The system trust store is loaded once per process, not per connection:
+  // a TlsConfig is an immutable shared handle.
+  static const absl::StatusOr<tls::TlsConfig> system = tls::TlsConfig::client().build();
   if (!system.ok()) return system.status();
   return tls_client(*std::move(socket), *system, url.host);
 }

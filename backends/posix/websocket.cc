@@ -235,7 +235,7 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
     }
   }
   // Wait (bounded) for the peer's Close; data still in flight is discarded.
-  const absl::Duration saved = stream_.socket().read_timeout();
+  // The socket is closed below, so its read timeout is not restored.
   (void)stream_.socket().set_read_timeout(close_timeout_);
   absl::Status result = absl::OkStatus();
   for (;;) {
@@ -246,7 +246,6 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
     }
     if (m->opcode == ws::Opcode::Close) break;
   }
-  (void)stream_.socket().set_read_timeout(saved);
   closed_ = true;
   stream_.close_write();
   stream_.socket().close();

@@ -120,7 +120,7 @@ struct TernParseCl {
 };
 
 // Chunked: decoding is in place, so each round first restores the wire bytes
-// (a 318-byte memcpy, counted in tern's time).
+// (a 271-byte memcpy, counted in tern's time).
 struct TernParseChunked {
   tern::ReadBuf buf{4096};
   tern::http::ResponseReader reader;

@@ -12,12 +12,11 @@
 #include "core/simd/http_block_scan.h"
 #include "core/simd/http_scan.h"
 #include "core/simd/isa.h"
+#include "fuzz/check.h"
 
 namespace {
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using tern::fuzz::check;
 
 }  // namespace
 
@@ -34,18 +33,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!cpu_supports(isa)) continue;
     classify_http_blocks_isa(isa, buf, blocks, got.data());
     for (std::size_t k = 0; k < blocks; ++k) {
-      check(got[k].ctl == want[k].ctl);
-      check(got[k].token == want[k].token);
+      check(got[k].ctl == want[k].ctl, "ctl mask matches the reference");
+      check(got[k].token == want[k].token, "tchar mask matches the reference");
     }
   }
   // The entry point follows the active ISA.
   classify_http_blocks(buf, blocks, got.data());
   std::size_t first = bytes;
   for (std::size_t k = 0; k < blocks && first == bytes; ++k) {
-    check(got[k].ctl == want[k].ctl && got[k].token == want[k].token);
+    check(got[k].ctl == want[k].ctl && got[k].token == want[k].token, "dispatched masks match the reference");
     if (want[k].ctl != 0) first = k * kHttpBlock + static_cast<std::size_t>(__builtin_ctzll(want[k].ctl));
   }
-  check(first == find_line_end_or_ctl_scalar(buf, bytes));
+  check(first == find_line_end_or_ctl_scalar(buf, bytes), "first ctl bit is find_line_end_or_ctl");
   std::free(buf);
   return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "core/simd/http_scan.h"
 #include "core/simd/isa.h"
+#include "fuzz/check.h"
 #include "core/simd/mask.h"
 #include "core/simd/utf8.h"
 
@@ -25,9 +26,7 @@ namespace {
 
 using tern::simd::Isa;
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using tern::fuzz::check;
 
 // Index of the piece on which streaming reports failure, or pieces.size().
 std::size_t failing_piece(const std::uint8_t* p, const std::vector<std::size_t>& pieces,
@@ -38,7 +37,7 @@ std::size_t failing_piece(const std::uint8_t* p, const std::vector<std::size_t>&
     const bool ok = v.feed(p + at, pieces[i]);
     at += pieces[i];
     if (!ok && failed_at == pieces.size()) failed_at = i;
-    check(ok == (failed_at == pieces.size()));  // false stays false
+    check(ok == (failed_at == pieces.size()), "streaming failure is sticky");
   }
   *complete = v.complete();
   return failed_at;
@@ -88,35 +87,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tern::simd::mask_scalar(want_mask.data(), n, key, phase_byte);
   const std::size_t want_ctl = tern::simd::find_line_end_or_ctl_scalar(p, n);
   const std::size_t want_byte = tern::simd::find_byte_scalar(p, n, phase_byte);
-  check(bytewise_complete == valid);
+  check(bytewise_complete == valid, "byte-by-byte streaming matches the reference");
 
   for (Isa isa : tern::simd::kAllIsas) {
     if (!tern::simd::force_isa(isa)) continue;
-    check(tern::simd::validate_utf8(p, n) == valid);
+    check(tern::simd::validate_utf8(p, n) == valid, "validate_utf8 matches the reference");
     bool complete = false;
-    check(failing_piece(p, pieces, &complete) == expect_piece);
-    check(complete == valid);
+    check(failing_piece(p, pieces, &complete) == expect_piece, "streaming fails on the same piece");
+    check(complete == valid, "streaming completes iff valid");
 
     std::vector<std::uint8_t> m(payload);
     tern::simd::mask(m.data(), n, key, phase_byte);
-    check(m == want_mask);
+    check(m == want_mask, "mask matches the reference");
     std::vector<std::uint8_t> c(n);
     tern::simd::mask_copy(c.data(), p, n, key, phase_byte);
-    check(c == want_mask);
+    check(c == want_mask, "mask_copy matches the reference");
 
     // The payload as the plaintext of a masked Text frame.
     std::vector<std::uint8_t> f(want_mask);
-    check(tern::simd::unmask_validate_utf8(f.data(), n, key, phase_byte) == valid);
-    check(f == payload);
+    check(tern::simd::unmask_validate_utf8(f.data(), n, key, phase_byte) == valid, "fused verdict matches the reference");
+    check(f == payload, "fused unmask matches the reference");
     std::vector<std::uint8_t> f0(payload);
     tern::simd::mask_scalar(f0.data(), n, key);
-    check(tern::simd::utf8_text_kernel(true)(f0.data(), n, key) == valid);
-    check(f0 == payload);
-    check(tern::simd::utf8_text_kernel(false)(f0.data(), n, key) == valid);
-    check(f0 == payload);
+    check(tern::simd::utf8_text_kernel(true)(f0.data(), n, key) == valid, "masked text kernel verdict");
+    check(f0 == payload, "masked text kernel unmasks");
+    check(tern::simd::utf8_text_kernel(false)(f0.data(), n, key) == valid, "unmasked text kernel verdict");
+    check(f0 == payload, "unmasked text kernel leaves the bytes");
 
-    check(tern::simd::find_line_end_or_ctl(p, n) == want_ctl);
-    check(tern::simd::find_byte(p, n, phase_byte) == want_byte);
+    check(tern::simd::find_line_end_or_ctl(p, n) == want_ctl, "find_line_end_or_ctl matches the reference");
+    check(tern::simd::find_byte(p, n, phase_byte) == want_byte, "find_byte matches the reference");
   }
   tern::simd::force_isa(tern::simd::best_isa());
   return 0;
