@@ -1,41 +1,24 @@
 #include "backends/posix/http_connection.h"
 
 #include "absl/strings/str_cat.h"
-#include "core/http/method.h"
+#include "backends/status.h"
 #include "core/url/url.h"
 
 namespace tern::posix {
 namespace {
-
 absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
 
-http::Method request_method(std::span<const std::uint8_t> request) {
-  const std::string_view text(reinterpret_cast<const char*>(request.data()), request.size());
-  return http::parse_method(text.substr(0, text.find(' ')));
+absl::Status queue_status(http::QueueError e) {
+  const std::string msg = absl::StrCat("http request: ", av(http::name(e)));
+  return e == http::QueueError::BufferFull || e == http::QueueError::TooManyInFlight
+             ? absl::ResourceExhaustedError(msg)
+             : absl::InvalidArgumentError(msg);
 }
-
-absl::Status response_error(http::Error e) {
-  const std::string msg = absl::StrCat("http: bad response: ", av(http::name(e)));
-  switch (e) {
-    case http::Error::BodyTooLarge:
-    case http::Error::HeaderTooLarge:
-    case http::Error::TooManyHeaders:
-    case http::Error::BufferFull:
-      return absl::ResourceExhaustedError(msg);
-    case http::Error::UnexpectedEof:
-      return absl::UnavailableError(absl::StrCat(msg, " (server closed mid-response)"));
-    default:
-      return absl::InvalidArgumentError(msg);
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<HttpConnection> HttpConnection::connect(std::string_view url_text, const HttpOptions& o) {
   Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) {
-    return absl::InvalidArgumentError(absl::StrCat("bad URL \"", av(url_text), "\": ", av(name(e))));
-  }
+  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) return url_status(url_text, e);
   if (url.websocket()) return absl::InvalidArgumentError("HTTP URL must be http:// or https://");
   absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, o.socket);
   if (!stream.ok()) return stream.status();
@@ -47,62 +30,71 @@ absl::Status HttpConnection::finish(absl::Status why) {
   return why;
 }
 
+absl::Status HttpConnection::check_usable() const {
+  if (!finished_.ok()) return http_not_reusable_status(finished_);
+  if (!conn_.reusable()) return http_not_reusable_status(http_end_status(conn_));
+  return absl::OkStatus();
+}
+
+absl::Status HttpConnection::flush() {
+  const std::span<const std::uint8_t> out = conn_.pending_output();
+  if (out.empty()) return absl::OkStatus();
+  if (absl::Status st = stream_.write(out); !st.ok()) {
+    conn_.abort();
+    return finish(st);
+  }
+  conn_.consume_output(out.size());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<HttpResponse> HttpConnection::send(http::ResponseReader& reader) {
-  absl::StatusOr<HttpResponse> r = send(out_.data(), reader);
-  out_.clear();
-  return r;
+  if (absl::Status st = write_request(); !st.ok()) return st;
+  return read_response(reader);
 }
 
 absl::StatusOr<HttpResponse> HttpConnection::send(std::span<const std::uint8_t> request,
                                                   http::ResponseReader& reader) {
   if (absl::Status st = write_request(request); !st.ok()) return st;
-  return read_response(reader, request_method(request));
+  return read_response(reader);
 }
 
 absl::Status HttpConnection::write_request() {
-  absl::Status st = write_request(out_.data());
-  out_.clear();
-  return st;
+  if (absl::Status st = check_usable(); !st.ok()) {
+    conn_.request_buffer().truncate(conn_.pending_output().size());  // drop the unsent request
+    return st;
+  }
+  if (const http::QueueError e = conn_.queue_request(); e != http::QueueError::None) return queue_status(e);
+  return flush();
 }
 
 absl::Status HttpConnection::write_request(std::span<const std::uint8_t> request) {
-  if (!finished_.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("connection not reusable: ", finished_.message()));
-  }
-  if (absl::Status st = stream_.write(request); !st.ok()) return finish(st);
-  return absl::OkStatus();
+  if (absl::Status st = check_usable(); !st.ok()) return st;
+  if (const http::QueueError e = conn_.queue_request(request); e != http::QueueError::None) return queue_status(e);
+  return flush();
 }
 
-absl::StatusOr<HttpResponse> HttpConnection::read_response(http::ResponseReader& reader,
-                                                           http::Method method) {
-  if (!finished_.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("connection not reusable: ", finished_.message()));
+absl::StatusOr<HttpResponse> HttpConnection::read_response(http::ResponseReader& reader, http::Method) {
+  return read_response(reader);
+}
+
+absl::StatusOr<HttpResponse> HttpConnection::read_response(http::ResponseReader& reader) {
+  if (!finished_.ok()) return http_not_reusable_status(finished_);
+  if (conn_.in_flight() == 0) {
+    return absl::FailedPreconditionError("http: no request awaits a response");
   }
-  // The previous reply's bytes go now, so its views lived until this call.
-  // reset() makes whichever reader the caller passes forget them too.
-  in_.consume(previous_size_);
-  previous_size_ = 0;
-  reader.reset();
-  reader.set_request_method(method);
-  http::Progress p = reader.next(in_);
-  bool eof = false;
+  http::Progress p = conn_.next(reader);
   while (p == http::Progress::NeedMore) {
-    absl::StatusOr<std::size_t> n = stream_.read(in_);
-    if (!n.ok()) return finish(n.status());
-    if (*n == 0) {
-      eof = true;
-      p = reader.finish(in_);
-    } else {
-      p = reader.next(in_);
+    absl::StatusOr<std::size_t> n = stream_.read(conn_.read_buffer());
+    if (!n.ok()) {
+      conn_.abort();
+      return finish(n.status());
     }
+    if (*n == 0) conn_.receive_eof();
+    p = conn_.next(reader);
   }
-  if (p == http::Progress::Failed) return finish(response_error(reader.error()));
-  previous_size_ = reader.message_size();
-  if (eof || !reader.keep_alive()) {
-    finish(absl::UnavailableError(eof ? "server closed the connection"
-                                      : "server asked to close the connection (Connection: close)"));
+  if (p == http::Progress::Failed) return finish(http_end_status(conn_));
+  if (!conn_.reusable()) {
+    (void)finish(http_end_status(conn_));
     stream_.close_write();
   }
   return HttpResponse{reader.status(), reader.reason(), reader.headers(), reader.body(), reader.keep_alive()};

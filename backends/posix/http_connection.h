@@ -9,11 +9,11 @@
 // send() or until the connection is destroyed. Nothing is allocated per
 // request.
 //
-// Reuse: after a response that allows keep-alive the connection takes the
-// next request; after "Connection: close", a close-delimited body, or EOF it
-// is finished (reusable() is false and send() says why). Any I/O or parse
-// error poisons it: the caller reconnects. There is no retry: the caller
-// owns idempotency.
+// Reuse is the core's http::ClientConnection's decision: after a response
+// that allows keep-alive the connection takes the next request; after
+// "Connection: close", a close-delimited body, or EOF it is finished
+// (reusable() is false and send() says why). Any I/O or parse error poisons
+// it: the caller reconnects. There is no retry: the caller owns idempotency.
 //
 //   auto conn = tern::posix::HttpConnection::connect("https://api.example", {.tls = &cfg});
 //   auto req = writer.start(conn->request_buffer(), tern::http::Method::Get, "/v3/time").finish();
@@ -32,8 +32,9 @@
 #include "absl/status/statusor.h"
 #include "backends/posix/socket.h"
 #include "backends/posix/stream.h"
-#include "core/buf/read_buf.h"
+#include "backends/options.h"
 #include "core/buf/write_buf.h"
+#include "core/http/client_connection.h"
 #include "core/http/headers.h"
 #include "core/http/method.h"
 #include "core/http/response_reader.h"
@@ -41,15 +42,9 @@
 
 namespace tern::posix {
 
-struct HttpOptions {
-  // https:// trust settings; nullptr uses the system trust store.
-  const tls::TlsConfig* tls = nullptr;
-  SocketOptions socket;
-  // A whole response (head and body) must fit: size it above the reader's
-  // max_body_size.
-  std::size_t read_buffer_size = (1u << 20) + (64u << 10);
-  std::size_t write_buffer_size = 64u << 10;
-};
+// TLS, socket options and buffer sizes: the options every backend shares
+// (backends/options.h).
+using HttpOptions = ::tern::HttpOptions;
 
 // Views into the connection's read buffer; valid until the next send().
 struct HttpResponse {
@@ -68,8 +63,8 @@ class HttpConnection {
   HttpConnection(HttpConnection&&) noexcept = default;
   HttpConnection& operator=(HttpConnection&&) noexcept = default;
 
-  // Where the next request is written (cleared by send()).
-  WriteBuf& request_buffer() noexcept { return out_; }
+  // Where the next request is written (taken by send()).
+  WriteBuf& request_buffer() noexcept { return conn_.request_buffer(); }
 
   // Sends request_buffer() and reads the reply. The request's method (from
   // its request line) tells the reader whether a body follows (HEAD).
@@ -79,31 +74,37 @@ class HttpConnection {
 
   // The two halves of send(), for callers that interleave other work or
   // pipeline: write a request now, read its response later (responses come
-  // back in request order; tell each read the method it answers).
+  // back in request order; the connection knows each request's method).
   absl::Status write_request();
   absl::Status write_request(std::span<const std::uint8_t> request);
+  absl::StatusOr<HttpResponse> read_response(http::ResponseReader& reader);
+  // The same; `request_method` is ignored (kept for source compatibility:
+  // the method is read from each request line).
   absl::StatusOr<HttpResponse> read_response(http::ResponseReader& reader,
                                              http::Method request_method);
 
   // True while another request may be sent on this connection.
-  bool reusable() const noexcept { return finished_.ok(); }
+  bool reusable() const noexcept { return finished_.ok() && conn_.reusable(); }
   // Why it is not reusable (OK while it is).
   const absl::Status& finished() const noexcept { return finished_; }
   // "host:port" as connected, for callers deciding whether to reuse it.
   std::string_view authority() const noexcept { return authority_; }
   bool secure() const noexcept { return stream_.secure(); }
 
+ // The core connection this class drives.
+  const http::ClientConnection& connection() const noexcept { return conn_; }
+
  private:
   HttpConnection(Stream stream, const HttpOptions& o, std::string authority)
-      : stream_(std::move(stream)), in_(o.read_buffer_size), out_(o.write_buffer_size),
-        authority_(std::move(authority)) {}
+      : stream_(std::move(stream)), conn_(connection_options(o)), authority_(std::move(authority)) {}
+  absl::Status flush();
+  // Records the end of the connection (the first reason wins).
   absl::Status finish(absl::Status why);
+  absl::Status check_usable() const;
 
   Stream stream_;
-  ReadBuf in_;
-  WriteBuf out_;
+  http::ClientConnection conn_;
   std::string authority_;
-  std::size_t previous_size_ = 0;  // bytes of the last response still in in_
   absl::Status finished_;
 };
 

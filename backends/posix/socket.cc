@@ -18,7 +18,6 @@
 namespace tern::posix {
 namespace {
 
-absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
 
 timeval to_timeval(absl::Duration d) {
   if (d == absl::InfiniteDuration() || d <= absl::ZeroDuration()) return {0, 0};  // 0 = no timeout
@@ -45,29 +44,6 @@ absl::StatusOr<addrinfo*> resolve(const std::string& host, std::uint16_t port, i
 }
 
 }  // namespace
-
-absl::Status errno_status(int err, std::string_view what) {
-  const std::string msg = absl::StrCat(av(what), ": ", std::strerror(err));
-  switch (err) {
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case ECONNABORTED:
-    case EPIPE:
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case ENETDOWN:
-    case ENOTCONN:
-      return absl::UnavailableError(msg);
-    case ETIMEDOUT:
-    case EAGAIN:
-      return absl::DeadlineExceededError(msg);
-    case EBADF:
-    case EINVAL:
-      return absl::FailedPreconditionError(msg);
-    default:
-      return absl::UnknownError(msg);
-  }
-}
 
 Socket::Socket(Socket&& other) noexcept
     : fd_(other.fd_), read_timeout_(other.read_timeout_),

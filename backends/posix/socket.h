@@ -22,25 +22,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "backends/options.h"
+#include "backends/status.h"
 
 namespace tern::posix {
 
-struct SocketOptions {
-  // Bound on connecting (all addresses together); getaddrinfo(3) itself is
-  // not bounded by it.
-  absl::Duration connect_timeout = absl::Seconds(10);
-  // Bound on each blocking read; InfiniteDuration() waits forever.
-  absl::Duration read_timeout = absl::InfiniteDuration();
-  // Bound on each blocking write.
-  absl::Duration write_timeout = absl::Seconds(30);
-  // Latency over throughput: small frames go out at once (Nagle off).
-  bool tcp_nodelay = true;
-  // SO_KEEPALIVE with the kernel's timers.
-  bool keepalive = false;
-  // SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the kernel's choice.
-  int receive_buffer = 0;
-  int send_buffer = 0;
-};
+// Connect timeout, read/write timeouts, TCP_NODELAY, keepalive, buffer
+// sizes: the options every backend shares (backends/options.h).
+using SocketOptions = ::tern::SocketOptions;
 
 class Socket {
  public:
@@ -76,6 +65,7 @@ class Socket {
   const absl::Status& poisoned() const noexcept { return poison_; }
   // Changes the bound on each later read (InfiniteDuration(): none).
   absl::Status set_read_timeout(absl::Duration d);
+  absl::Duration read_timeout() const noexcept { return read_timeout_; }
 
  private:
   absl::Status poison(absl::Status s);
@@ -106,8 +96,8 @@ class Listener {
   std::uint16_t port_ = 0;
 };
 
-// errno → absl::Status per the mapping above, with `what` and strerror.
-absl::Status errno_status(int err, std::string_view what);
+// errno → absl::Status per the mapping above (backends/status.h).
+using ::tern::errno_status;
 
 }  // namespace tern::posix
 

@@ -1,12 +1,13 @@
 // File: stream.h
 //
-// Stream is one connected byte stream for the POSIX backend: a Socket, and
-// for wss:// and https:// a tls::TlsCodec between the socket and the caller.
-// Everything above it (WebSocket, HTTP) reads plaintext into a ReadBuf and
-// writes plaintext spans, the same code with or without TLS.
+// Stream is one connected byte stream for the POSIX backend: a Socket and a
+// tls::Channel (plain, or TLS for wss:// and https://). Everything above it
+// (WebSocket, HTTP) reads plaintext into a ReadBuf and writes plaintext
+// spans, the same code with or without TLS; the TLS loop itself is the
+// core's Channel, shared with every backend. What is left here is blocking.
 //
-// Ownership: the Stream owns the socket and the codec. It holds no
-// application bytes: read() appends to the caller's ReadBuf.
+// Ownership: the Stream owns the socket and the channel (and its codec). It
+// holds no application bytes: read() appends to the caller's ReadBuf.
 //
 // Failure: the first I/O or TLS error poisons the stream; every later call
 // returns that error. TLS failures carry the tls::Error name and OpenSSL's
@@ -16,7 +17,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string_view>
 
@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "backends/posix/socket.h"
 #include "core/buf/read_buf.h"
+#include "core/tls/channel.h"
 #include "core/tls/tls_codec.h"
 #include "core/tls/tls_config.h"
 #include "core/url/url.h"
@@ -33,11 +34,12 @@ namespace tern::posix {
 class Stream {
  public:
   // Plain TCP.
-  explicit Stream(Socket socket) noexcept : socket_(std::move(socket)) {}
+  explicit Stream(Socket socket) noexcept
+      : socket_(std::move(socket)), channel_(tls::Channel::plain()) {}
 
   // Connects to url's host and port, with TLS when the scheme is wss or
-  // https (`tls`, or the system trust store when null). The one place a
-  // client decides between plain and TLS.
+  // https (`tls`, or the system trust store when null: the core's
+  // Channel::for_url decides), handshake completed before returning.
   static absl::StatusOr<Stream> connect(const Url& url, const tls::TlsConfig* tls,
                                         const SocketOptions& options);
 
@@ -60,8 +62,8 @@ class Stream {
   // Ends our direction: TLS close_notify (flushed), then shutdown(SHUT_WR).
   void close_write() noexcept;
 
-  bool secure() const noexcept { return tls_.has_value(); }
-  tls::TlsCodec* tls() noexcept { return tls_ ? &*tls_ : nullptr; }
+  bool secure() const noexcept { return channel_.secure(); }
+  tls::TlsCodec* tls() noexcept { return channel_.codec(); }
   Socket& socket() noexcept { return socket_; }
   // The error that poisoned the stream, or OK.
   const absl::Status& poisoned() const noexcept {
@@ -69,15 +71,16 @@ class Stream {
   }
 
  private:
-  Stream(Socket socket, tls::TlsCodec codec) noexcept
-      : socket_(std::move(socket)), tls_(std::move(codec)) {}
+  Stream(Socket socket, tls::Channel channel) noexcept
+      : socket_(std::move(socket)), channel_(std::move(channel)) {}
   absl::Status handshake();
-  absl::Status flush_tls();
+  // Writes whatever the channel has for the network (TLS records).
+  absl::Status flush_channel();
   absl::Status tls_failure();
   absl::Status poison(absl::Status s);
 
   Socket socket_;
-  std::optional<tls::TlsCodec> tls_;
+  tls::Channel channel_;
   absl::Status poison_;
 };
 

@@ -2,123 +2,108 @@
 
 #include <algorithm>
 
+#include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
+#include "backends/status.h"
 #include "core/url/url.h"
 
 namespace tern::posix {
-namespace {
-
-absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
-
-std::size_t read_capacity(const WebSocketOptions& o) {
-  if (o.read_buffer_size != 0) return o.read_buffer_size;
-  // Headers of many fragments and a few control frames between them.
-  return std::max(o.limits.max_message_size, o.limits.max_frame_size) + 64 * 1024;
-}
-
-absl::Status handshake_status(ws::HandshakeError e, http::Error http_error, int status) {
-  const std::string cause(ws::name(e));
-  if (e == ws::HandshakeError::Http) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("websocket handshake: malformed HTTP (", av(http::name(http_error)), ")"));
-  }
-  if (e == ws::HandshakeError::NotSwitchingProtocols) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("websocket handshake: server answered ", status, " instead of 101"));
-  }
-  return absl::FailedPreconditionError(absl::StrCat("websocket handshake: ", cause));
-}
-
-}  // namespace
-
-WebSocket::WebSocket(Stream stream, ws::Role role, const WebSocketOptions& o)
-    : stream_(std::move(stream)),
-      in_(read_capacity(o)),
-      out_(o.write_buffer_size),
-      reader_(role, o.limits),
-      writer_(role),
-      auto_pong_(o.auto_pong),
-      close_timeout_(o.close_timeout) {}
 
 absl::StatusOr<WebSocket> WebSocket::connect(std::string_view url_text, const WebSocketOptions& o) {
   Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) {
-    return absl::InvalidArgumentError(absl::StrCat("bad URL \"", av(url_text), "\": ", av(name(e))));
-  }
+  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) return url_status(url_text, e);
   if (!url.websocket()) return absl::InvalidArgumentError("websocket URL must be ws:// or wss://");
-  absl::StatusOr<ws::ClientHandshake> hs =
-      ws::ClientHandshake::create(url, {o.subprotocols, o.extra_headers, o.handshake_limits});
-  if (!hs.ok()) return hs.status();
-
-  absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, o.socket);
+  absl::StatusOr<ws::Connection> conn = ws::Connection::client(url, connection_options(o));
+  if (!conn.ok()) return conn.status();
+  const absl::Time deadline = absl::Now() + o.handshake_timeout;
+  // The TLS handshake inside Stream::connect is bounded per read by the
+  // opening handshake's timeout too.
+  SocketOptions socket_options = o.socket;
+  socket_options.read_timeout = std::min(o.socket.read_timeout, o.handshake_timeout);
+  absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, socket_options);
   if (!stream.ok()) return stream.status();
-  WebSocket w(*std::move(stream), ws::Role::Client, o);
-  if (hs->write_request(w.out_) != ws::HandshakeError::None) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("websocket handshake: request does not fit: ", av(ws::name(hs->error()))));
-  }
-  if (absl::Status st = w.flush(); !st.ok()) return st;
-  for (;;) {
-    http::Progress p = hs->read_response(w.in_);
-    if (p == http::Progress::NeedMore) {
-      absl::StatusOr<std::size_t> n = w.stream_.read(w.in_);
-      if (!n.ok()) return n.status();
-      if (*n == 0) p = hs->finish(w.in_);
-      if (p == http::Progress::NeedMore) continue;
-    }
-    if (hs->error() != ws::HandshakeError::None) {
-      return handshake_status(hs->error(), hs->http_error(), hs->status());
-    }
-    break;
-  }
-  w.subprotocol_ = std::string(hs->subprotocol());
+  WebSocket w(*std::move(stream), *std::move(conn));
+  if (absl::Status st = w.open(deadline, o.socket.read_timeout); !st.ok()) return st;
   return w;
 }
 
 absl::StatusOr<WebSocket> WebSocket::accept(Socket socket, const WebSocketOptions& o) {
-  absl::StatusOr<ws::ServerHandshake> hs = ws::ServerHandshake::create({o.extra_headers, o.handshake_limits});
-  if (!hs.ok()) return hs.status();
-  std::optional<Stream> stream;
-  if (o.tls != nullptr) {
-    absl::StatusOr<Stream> s = Stream::tls_server(std::move(socket), *o.tls);
-    if (!s.ok()) return s.status();
-    stream.emplace(*std::move(s));
-  } else {
-    stream.emplace(std::move(socket));
-  }
-  WebSocket w(*std::move(stream), ws::Role::Server, o);
-  for (;;) {
-    const http::Progress p = hs->read_request(w.in_);
-    if (p == http::Progress::Complete) break;
-    if (p == http::Progress::Failed) {
-      const absl::Status why = handshake_status(hs->error(), hs->http_error(), 0);
-      if (hs->reject(w.in_, w.out_) == ws::HandshakeError::None) (void)w.flush();
-      w.stream_.close_write();
-      return why;
-    }
-    absl::StatusOr<std::size_t> n = w.stream_.read(w.in_);
-    if (!n.ok()) return n.status();
-    if (*n == 0) return absl::UnavailableError("websocket handshake: client closed before its request ended");
-  }
-  std::string_view chosen;
-  for (const std::string& p : o.subprotocols) {
-    if (hs->offers_subprotocol(p)) {
-      chosen = p;
-      break;
-    }
-  }
-  if (const ws::HandshakeError e = hs->accept(w.in_, w.out_, chosen); e != ws::HandshakeError::None) {
-    return handshake_status(e, http::Error::None, 0);
-  }
-  if (absl::Status st = w.flush(); !st.ok()) return st;
-  w.subprotocol_ = std::string(chosen);
+  absl::StatusOr<ws::Connection> conn = ws::Connection::server(connection_options(o));
+  if (!conn.ok()) return conn.status();
+  const absl::Time deadline = absl::Now() + o.handshake_timeout;
+  const absl::Duration read_timeout = socket.read_timeout();
+  if (o.handshake_timeout < read_timeout) (void)socket.set_read_timeout(o.handshake_timeout);
+  absl::StatusOr<Stream> stream =
+      o.tls != nullptr ? Stream::tls_server(std::move(socket), *o.tls) : Stream(std::move(socket));
+  if (!stream.ok()) return stream.status();
+  WebSocket w(*std::move(stream), *std::move(conn));
+  if (absl::Status st = w.open(deadline, read_timeout); !st.ok()) return st;
   return w;
 }
 
+absl::Status WebSocket::open(absl::Time deadline, absl::Duration read_timeout) {
+  for (;;) {
+    if (absl::Status st = flush(); !st.ok()) return st;
+    const ws::Event e = conn_.next();
+    if (e.type == ws::EventType::Open) break;
+    if (e.type == ws::EventType::Failed) return finish(websocket_failure_status(conn_));
+    // The deadline is the core's handshake_timeout, enforced here as the
+    // bound on each blocking read.
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      conn_.expire();
+      return finish(websocket_failure_status(conn_));
+    }
+    Socket& socket = stream_.socket();
+    if (left < socket.read_timeout()) (void)socket.set_read_timeout(left);
+    absl::StatusOr<std::size_t> n = stream_.read(conn_.read_buffer());
+    if (!n.ok()) {
+      if (absl::IsDeadlineExceeded(n.status()) && absl::Now() >= deadline) {
+        conn_.expire();
+        return finish(websocket_failure_status(conn_));
+      }
+      conn_.abort();
+      close_reason_ = n.status();
+      return n.status();
+    }
+    if (*n == 0) conn_.receive_eof();
+  }
+  if (absl::Status st = flush(); !st.ok()) return st;  // the server's 101
+  if (stream_.socket().read_timeout() != read_timeout) {
+    if (absl::Status st = stream_.socket().set_read_timeout(read_timeout); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WebSocket::flush() {
-  absl::Status st = stream_.write(out_.data());
-  out_.clear();
-  return st;
+  for (;;) {
+    const std::span<const std::uint8_t> out = conn_.pending_output();
+    if (out.empty()) return absl::OkStatus();
+    if (absl::Status st = stream_.write(out); !st.ok()) {
+      conn_.abort();
+      close_reason_ = st;
+      return st;
+    }
+    conn_.consume_output(out.size());
+  }
+}
+
+absl::Status WebSocket::read_more() {
+  absl::StatusOr<std::size_t> n = stream_.read(conn_.read_buffer());
+  if (!n.ok()) {
+    conn_.abort();
+    close_reason_ = n.status();
+    return n.status();
+  }
+  if (*n == 0) conn_.receive_eof();
+  return absl::OkStatus();
+}
+
+absl::Status WebSocket::finish(absl::Status why) {
+  (void)flush();  // the Close (or rejection) the core queued, if any
+  stream_.close_write();
+  close_reason_ = why;
+  return why;
 }
 
 absl::Status WebSocket::closed_error() const {
@@ -126,61 +111,28 @@ absl::Status WebSocket::closed_error() const {
   return absl::FailedPreconditionError("websocket is closed");
 }
 
-absl::Status WebSocket::fail_protocol() {
-  const ws::Error e = reader_.error();
-  const ws::CloseCode code = reader_.close_code();
-  // RFC 6455 §7.1.7: fail the connection, telling the peer why if we can.
-  if (!close_sent_) {
-    out_.clear();
-    if (writer_.close(out_, code).ok()) (void)flush();
-    close_sent_ = true;
-  }
-  stream_.close_write();
-  closed_ = true;
-  const std::string msg = absl::StrCat("websocket protocol error: ", av(ws::name(e)), " (sent close ",
-                                       static_cast<int>(code), ")");
-  close_reason_ = code == ws::CloseCode::MessageTooBig ? absl::ResourceExhaustedError(msg)
-                                                       : absl::InvalidArgumentError(msg);
-  return close_reason_;
-}
-
 absl::StatusOr<ws::Message> WebSocket::recv() {
-  if (closed_) return closed_error();
+  const ws::State state = conn_.state();
+  if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) return closed_error();
   for (;;) {
-    const ws::ReadResult r = reader_.next(in_);
-    if (r.status == ws::ReadStatus::Message) {
-      const ws::Message& m = r.message;
-      if (m.opcode == ws::Opcode::Ping && auto_pong_ && !close_sent_) {
-        if (absl::Status st = send_pong(m.payload); !st.ok()) return st;
-      } else if (m.opcode == ws::Opcode::Close) {
-        // RFC 6455 §5.5.1: answer a Close with a Close, echoing the code.
-        if (!close_sent_) {
-          out_.clear();
-          const ws::EncodeResult er = m.close_code == ws::CloseCode::NoStatus
-                                          ? writer_.close(out_)
-                                          : writer_.close(out_, m.close_code);
-          if (er.ok()) (void)flush();
-          close_sent_ = true;
+    const ws::Event e = conn_.next();
+    switch (e.type) {
+      case ws::EventType::Message:
+        // An automatic Pong waits in the connection's buffer.
+        if (ABSL_PREDICT_FALSE(!conn_.pending_output().empty())) {
+          if (absl::Status st = flush(); !st.ok()) return st;
         }
-        stream_.close_write();
-        closed_ = true;
-        close_reason_ = absl::FailedPreconditionError(absl::StrCat(
-            "websocket closed by peer with ", static_cast<int>(m.close_code)));
-      }
-      return m;
+        return e.message;
+      case ws::EventType::Closed:
+        (void)finish(websocket_peer_closed_status(e.message.close_code));
+        return e.message;
+      case ws::EventType::Failed:
+        return finish(websocket_failure_status(conn_));
+      case ws::EventType::Open:
+      case ws::EventType::None:
+        break;
     }
-    if (r.status == ws::ReadStatus::Error) return fail_protocol();
-    absl::StatusOr<std::size_t> n = stream_.read(in_);
-    if (!n.ok()) {
-      closed_ = true;
-      close_reason_ = n.status();
-      return n.status();
-    }
-    if (*n == 0) {
-      closed_ = true;
-      close_reason_ = absl::UnavailableError("connection closed without a close frame (1006)");
-      return close_reason_;
-    }
+    if (absl::Status st = read_more(); !st.ok()) return st;
   }
 }
 
@@ -195,48 +147,34 @@ absl::StatusOr<WebSocket::OwnedMessage> WebSocket::recv_owned() {
   return owned;
 }
 
-namespace {
-absl::Status encode_status(const ws::EncodeResult& r) {
-  const std::string msg = absl::StrCat("websocket send: ", av(ws::name(r.error)));
-  return r.error == ws::Error::DestinationTooSmall ? absl::ResourceExhaustedError(msg)
-                                                   : absl::InvalidArgumentError(msg);
+absl::Status WebSocket::send(const ws::EncodeResult& queued) {
+  if (ABSL_PREDICT_FALSE(!queued.ok())) {
+    return queued.error == ws::Error::NotOpen ? closed_error() : websocket_send_status(queued);
+  }
+  return flush();
 }
-}  // namespace
 
-#define TERN_SEND(expr)                                        \
-  do {                                                         \
-    if (closed_ || close_sent_) return closed_error();         \
-    out_.clear();                                              \
-    const ws::EncodeResult r_ = (expr);                        \
-    if (!r_.ok()) return encode_status(r_);                    \
-    return flush();                                            \
-  } while (0)
-
-absl::Status WebSocket::send_text(std::string_view payload) { TERN_SEND(writer_.text(out_, payload)); }
+absl::Status WebSocket::send_text(std::string_view payload) { return send(conn_.send_text(payload)); }
 absl::Status WebSocket::send_binary(std::span<const std::uint8_t> payload) {
-  TERN_SEND(writer_.binary(out_, payload));
+  return send(conn_.send_binary(payload));
 }
-absl::Status WebSocket::send_ping(std::span<const std::uint8_t> payload) { TERN_SEND(writer_.ping(out_, payload)); }
-absl::Status WebSocket::send_pong(std::span<const std::uint8_t> payload) { TERN_SEND(writer_.pong(out_, payload)); }
-
-#undef TERN_SEND
+absl::Status WebSocket::send_ping(std::span<const std::uint8_t> payload) { return send(conn_.send_ping(payload)); }
+absl::Status WebSocket::send_pong(std::span<const std::uint8_t> payload) { return send(conn_.send_pong(payload)); }
 
 absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
-  if (closed_) return close_reason_.ok() || absl::IsFailedPrecondition(close_reason_) ? absl::OkStatus()
-                                                                                       : close_reason_;
-  if (!close_sent_) {
-    out_.clear();
-    const ws::EncodeResult r = writer_.close(out_, code, reason);
-    if (!r.ok()) return encode_status(r);
-    close_sent_ = true;
-    if (absl::Status st = flush(); !st.ok()) {
-      closed_ = true;
-      return st;
-    }
+  const ws::State state = conn_.state();
+  if (state == ws::State::Closed || state == ws::State::Failed) {
+    return close_reason_.ok() || absl::IsFailedPrecondition(close_reason_) ? absl::OkStatus() : close_reason_;
   }
-  // Wait (bounded) for the peer's Close; data still in flight is discarded.
-  // The socket is closed below, so its read timeout is not restored.
-  (void)stream_.socket().set_read_timeout(close_timeout_);
+  if (state == ws::State::Open) {
+    const ws::EncodeResult r = conn_.close(code, reason);
+    if (!r.ok()) return websocket_send_status(r);
+    if (absl::Status st = flush(); !st.ok()) return st;
+  }
+  // Wait (bounded by the core's close timeout) for the peer's Close; data
+  // still in flight is discarded. The socket is closed below, so its read
+  // timeout is not restored.
+  (void)stream_.socket().set_read_timeout(conn_.timeout());
   absl::Status result = absl::OkStatus();
   for (;;) {
     absl::StatusOr<ws::Message> m = recv();
@@ -246,7 +184,6 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
     }
     if (m->opcode == ws::Opcode::Close) break;
   }
-  closed_ = true;
   stream_.close_write();
   stream_.socket().close();
   return result;

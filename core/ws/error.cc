@@ -25,6 +25,7 @@ std::string_view name(Error e) noexcept {
     case Error::MessageInProgress: return "MessageInProgress";
     case Error::NoMessageInProgress: return "NoMessageInProgress";
     case Error::RandomFailure: return "RandomFailure";
+    case Error::NotOpen: return "NotOpen";
   }
   return "Unknown";
 }
@@ -55,6 +56,7 @@ CloseCode close_code(Error e) noexcept {
     case Error::MessageInProgress:
     case Error::NoMessageInProgress:
     case Error::RandomFailure:
+    case Error::NotOpen:
       return CloseCode::InternalError;
   }
   return CloseCode::InternalError;

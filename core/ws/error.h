@@ -45,6 +45,8 @@ enum class Error : std::uint8_t {
   MessageInProgress,       // whole message or begin() while a fragmented one is open
   NoMessageInProgress,     // continue/finish without begin()
   RandomFailure,           // RAND_bytes could not produce masking keys
+  // --- Connection: local errors (1011) ---
+  NotOpen,                 // send on a connection that is not Open
 };
 
 // "MaskViolation", "InvalidUtf8", …: the enumerator's own name.

@@ -204,9 +204,13 @@ HandshakeError ServerHandshake::accept(ReadBuf& in, WriteBuf& out,
   return HandshakeError::None;
 }
 
-HandshakeError ServerHandshake::reject(ReadBuf& in, WriteBuf& out) noexcept {
+int ServerHandshake::reject_status() const noexcept {
   const HandshakeError cause = error_ == HandshakeError::None ? HandshakeError::NotUpgradeRequest : error_;
-  const int status = reject_status(cause, status_for_http_error(reader_.error()));
+  return ws::reject_status(cause, status_for_http_error(reader_.error()));
+}
+
+HandshakeError ServerHandshake::reject(ReadBuf& in, WriteBuf& out) noexcept {
+  const int status = reject_status();
   http::ResponseBuilder b = writer_.start(out, status);
   b.header("Connection", "close");
   // RFC 6455 §4.4: tell the client which version this server speaks.

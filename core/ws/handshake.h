@@ -140,6 +140,8 @@ class ServerHandshake {
   // a successful read) with "Connection: close", and drops whatever of the
   // request was parsed.
   HandshakeError reject(ReadBuf& in, WriteBuf& out) noexcept;
+  // The status reject() sends for the current verdict (400, 426 or 431).
+  int reject_status() const noexcept;
 
   // Ready for another connection.
   void reset() noexcept;

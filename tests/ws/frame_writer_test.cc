@@ -211,7 +211,7 @@ TEST(ErrorTest, NamesAndCloseCodes) {
   EXPECT_EQ(close_code(Error::InvalidCloseReason), CloseCode::InvalidPayload);
   EXPECT_EQ(close_code(Error::MessageTooLarge), CloseCode::MessageTooBig);
   EXPECT_EQ(close_code(Error::BufferTooSmall), CloseCode::MessageTooBig);
-  for (int e = 0; e <= static_cast<int>(Error::RandomFailure); ++e) {
+  for (int e = 0; e <= static_cast<int>(Error::NotOpen); ++e) {
     EXPECT_NE(name(static_cast<Error>(e)), "Unknown") << e;
   }
 }
