@@ -1,10 +1,6 @@
 #include "backends/posix/socket.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,10 +10,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "backends/net.h"
 
 namespace tern::posix {
 namespace {
-
 
 timeval to_timeval(absl::Duration d) {
   if (d == absl::InfiniteDuration() || d <= absl::ZeroDuration()) return {0, 0};  // 0 = no timeout
@@ -28,19 +24,6 @@ int poll_ms(absl::Duration d) {
   if (d == absl::InfiniteDuration()) return -1;
   const int64_t ms = absl::ToInt64Milliseconds(d);
   return ms <= 0 ? 0 : static_cast<int>(ms > 1 << 30 ? 1 << 30 : ms);
-}
-
-// getaddrinfo(3) as a StatusOr; the caller frees the list.
-absl::StatusOr<addrinfo*> resolve(const std::string& host, std::uint16_t port, int flags) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = flags | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port_z = std::to_string(port);
-  const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), port_z.c_str(), &hints, &found);
-  if (rc != 0) return absl::NotFoundError(absl::StrCat("resolve ", host, ": ", gai_strerror(rc)));
-  return found;
 }
 
 }  // namespace
@@ -80,21 +63,7 @@ absl::Status Socket::poison(absl::Status s) {
 }
 
 absl::Status Socket::apply(const SocketOptions& o) {
-  const int one = 1;
-  if (o.tcp_nodelay && ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
-    return errno_status(errno, "setsockopt(TCP_NODELAY)");
-  }
-  if (o.keepalive && ::setsockopt(fd_, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0) {
-    return errno_status(errno, "setsockopt(SO_KEEPALIVE)");
-  }
-  if (o.receive_buffer > 0 &&
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &o.receive_buffer, sizeof o.receive_buffer) != 0) {
-    return errno_status(errno, "setsockopt(SO_RCVBUF)");
-  }
-  if (o.send_buffer > 0 &&
-      ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &o.send_buffer, sizeof o.send_buffer) != 0) {
-    return errno_status(errno, "setsockopt(SO_SNDBUF)");
-  }
+  if (absl::Status st = net::apply_socket_options(fd_, o); !st.ok()) return st;
   // Timeouts live in the kernel (SO_RCVTIMEO/SO_SNDTIMEO) so a read costs
   // one syscall, not a poll() plus a read().
   read_timeout_ = o.read_timeout;
@@ -120,29 +89,25 @@ absl::Status Socket::set_read_timeout(absl::Duration d) {
 absl::StatusOr<Socket> Socket::connect(std::string_view host, std::uint16_t port,
                                        const SocketOptions& options) {
   const absl::Time deadline = absl::Now() + options.connect_timeout;
-  const std::string host_z(host);
-  absl::StatusOr<addrinfo*> resolved = resolve(host_z, port, AI_ADDRCONFIG);
-  // AI_ADDRCONFIG hides loopback-only families on hosts without a routable
-  // address; retry plainly before giving up.
-  if (!resolved.ok()) resolved = resolve(host_z, port, 0);
-  if (!resolved.ok()) return resolved.status();
-  addrinfo* found = *resolved;
-  absl::Status last = absl::UnavailableError(absl::StrCat("connect ", host_z, ": no address"));
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+  absl::StatusOr<std::vector<net::Address>> addresses = net::resolve(host, port);
+  if (!addresses.ok()) return addresses.status();
+  const std::string where = absl::StrCat(absl::string_view(host.data(), host.size()), ":", port);
+  absl::Status last = absl::UnavailableError(absl::StrCat("connect ", where, ": no address"));
+  for (const net::Address& a : *addresses) {
+    const int fd = ::socket(a.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
       last = errno_status(errno, "socket");
       continue;
     }
     Socket s(fd);
-    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int rc = ::connect(fd, a.get(), a.length);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
       do {
         rc = ::poll(&p, 1, poll_ms(deadline - absl::Now()));
       } while (rc < 0 && errno == EINTR);
       if (rc == 0) {
-        last = absl::DeadlineExceededError(absl::StrCat("connect ", host_z, ":", port, ": timed out after ",
+        last = absl::DeadlineExceededError(absl::StrCat("connect ", where, ": timed out after ",
                                                         absl::FormatDuration(options.connect_timeout)));
         break;  // the deadline covers every address
       }
@@ -153,7 +118,7 @@ absl::StatusOr<Socket> Socket::connect(std::string_view host, std::uint16_t port
       errno = err;
     }
     if (rc != 0) {
-      last = errno_status(errno, absl::StrCat("connect ", host_z, ":", port));
+      last = errno_status(errno, absl::StrCat("connect ", where));
       continue;
     }
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -161,10 +126,8 @@ absl::StatusOr<Socket> Socket::connect(std::string_view host, std::uint16_t port
       last = st;
       continue;
     }
-    ::freeaddrinfo(found);
     return s;
   }
-  ::freeaddrinfo(found);
   return last;
 }
 
@@ -205,39 +168,12 @@ absl::Status Socket::write_all(std::span<const std::uint8_t> bytes) {
 }
 
 absl::StatusOr<Listener> Listener::bind(std::string_view host, std::uint16_t port, int backlog) {
-  const std::string host_z(host);
-  absl::StatusOr<addrinfo*> resolved = resolve(host_z, port, AI_PASSIVE);
-  if (!resolved.ok()) return resolved.status();
-  addrinfo* found = *resolved;
-  absl::Status last = absl::UnavailableError("bind: no address");
-  for (addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-    Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (!s.is_open()) {
-      last = errno_status(errno, "socket");
-      continue;
-    }
-    const int one = 1;
-    ::setsockopt(s.fd(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(s.fd(), ai->ai_addr, ai->ai_addrlen) != 0) {
-      last = errno_status(errno, absl::StrCat("bind ", host_z, ":", port));
-      continue;
-    }
-    if (::listen(s.fd(), backlog) != 0) {
-      last = errno_status(errno, "listen");
-      continue;
-    }
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    ::getsockname(s.fd(), reinterpret_cast<sockaddr*>(&addr), &len);
-    Listener l;
-    l.port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
-                                               : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    l.socket_ = std::move(s);
-    ::freeaddrinfo(found);
-    return l;
-  }
-  ::freeaddrinfo(found);
-  return last;
+  absl::StatusOr<net::ListeningSocket> l = net::listen_tcp(host, port, backlog, /*nonblocking=*/false);
+  if (!l.ok()) return l.status();
+  Listener listener;
+  listener.socket_ = Socket(l->fd);
+  listener.port_ = l->port;
+  return listener;
 }
 
 absl::StatusOr<Socket> Listener::accept(const SocketOptions& options) {

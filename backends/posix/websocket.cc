@@ -139,12 +139,7 @@ absl::StatusOr<ws::Message> WebSocket::recv() {
 absl::StatusOr<WebSocket::OwnedMessage> WebSocket::recv_owned() {
   absl::StatusOr<ws::Message> m = recv();
   if (!m.ok()) return m.status();
-  OwnedMessage owned;
-  owned.opcode = m->opcode;
-  owned.close_code = m->close_code;
-  const std::string_view body = m->opcode == ws::Opcode::Close ? m->close_reason() : m->text();
-  owned.payload.assign(body.data(), body.size());
-  return owned;
+  return to_owned(*m);
 }
 
 absl::Status WebSocket::send(const ws::EncodeResult& queued) {

@@ -40,6 +40,7 @@
 #include "backends/posix/socket.h"
 #include "backends/posix/stream.h"
 #include "backends/options.h"
+#include "backends/owned_message.h"
 #include "core/ws/connection.h"
 #include "core/ws/frame_reader.h"
 
@@ -64,11 +65,8 @@ class WebSocket {
   // use after close (kFailedPrecondition).
   absl::StatusOr<ws::Message> recv();
 
-  struct OwnedMessage {
-    ws::Opcode opcode = ws::Opcode::Binary;
-    std::string payload;  // Close: the reason only
-    ws::CloseCode close_code = ws::CloseCode::NoStatus;
-  };
+  // A message copied out of the read buffer (backends/owned_message.h).
+  using OwnedMessage = ::tern::OwnedMessage;
   absl::StatusOr<OwnedMessage> recv_owned();
 
   absl::Status send_text(std::string_view payload);
