@@ -2,6 +2,8 @@
 // every offset and in random pieces, with trailing bytes that must survive.
 #include "core/http/response_reader.h"
 
+#include <algorithm>
+#include <cstring>
 #include <random>
 #include <string>
 
@@ -348,6 +350,82 @@ TEST(ResponseReader, KeepAliveSequence) {
       EXPECT_TRUE(r.keep_alive());
     }
   }
+}
+
+// The default Limits against heads a REST client meets on real venues (and
+// the bounds just past them), fed whole, byte by byte, cut near both ends and
+// in random pieces (every cut of a 64 KiB head would be slow for no gain).
+Outcome feed_default_limits(const std::string& wire) {
+  std::vector<std::vector<std::size_t>> plans = {{wire.size()},
+                                                 std::vector<std::size_t>(wire.size(), 1)};
+  for (std::size_t cut : {std::size_t{1}, std::size_t{17}, wire.size() / 2, wire.size() - 1}) {
+    plans.push_back({cut, wire.size() - cut});
+  }
+  std::mt19937_64 rng(16);
+  for (int r = 0; r < 4; ++r) {
+    std::vector<std::size_t> p;
+    for (std::size_t left = wire.size(); left > 0;) {
+      const std::size_t k = std::min<std::size_t>(left, 1 + rng() % 3000);
+      p.push_back(k);
+      left -= k;
+    }
+    plans.push_back(std::move(p));
+  }
+  Outcome first;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    ReadBuf buf(128 * 1024);
+    ResponseReader reader;  // Limits{}
+    const Outcome o = testing::feed(reader, buf, wire, wire.size(), plans[i], false);
+    if (i == 0) first = o;
+    EXPECT_EQ(o, first) << "plan " << i;
+  }
+  return first;
+}
+
+std::string head_with(const std::string& fields) {
+  return "HTTP/1.1 200 OK\r\n" + fields + "Content-Length: 2\r\n\r\nok";
+}
+
+TEST(ResponseReader, DefaultLimitsAcceptLargeFields) {
+  // An 8 KiB cookie and a 16 KiB CSP header in one head (24 KiB).
+  const std::string cookie = "session=" + repeat('c', 8 * 1024 - 8);
+  const std::string csp = "default-src 'self'; " + repeat('s', 16 * 1024 - 20);
+  const Outcome o = feed_default_limits(
+      head_with("Set-Cookie: " + cookie + "\r\nContent-Security-Policy: " + csp + "\r\n"));
+  ASSERT_EQ(o.progress, Progress::Complete) << name(o.error);
+  ASSERT_EQ(o.headers.size(), 3u);
+  EXPECT_EQ(o.headers[0].second, cookie);
+  EXPECT_EQ(o.headers[1].second, csp);
+  EXPECT_EQ(o.body, "ok");
+}
+
+TEST(ResponseReader, DefaultLimitsAcceptAHundredFields) {
+  std::string fields;
+  for (int i = 0; i < 120; ++i) fields += "X-Field-" + std::to_string(i) + ": v\r\n";
+  const Outcome o = feed_default_limits(head_with(fields));  // 121 fields
+  ASSERT_EQ(o.progress, Progress::Complete) << name(o.error);
+  EXPECT_EQ(o.headers.size(), 121u);
+  EXPECT_EQ(Limits{}.max_headers, 128u);
+}
+
+TEST(ResponseReader, DefaultLimitsStillBoundTheHead) {
+  // One byte over 64 KiB of head, in one field line.
+  const std::string base = head_with("X: \r\n");
+  const std::size_t head_len = base.size() - 2;  // without the body
+  const std::string big = head_with("X: " + repeat('v', 64 * 1024 - head_len + 1) + "\r\n");
+  EXPECT_EQ(big.size() - 2, 64 * 1024 + 1u);
+  Outcome o = feed_default_limits(big);
+  EXPECT_EQ(o.progress, Progress::Failed);
+  EXPECT_EQ(name(o.error), name(Error::HeaderTooLarge));
+  // Exactly 64 KiB passes.
+  o = feed_default_limits(head_with("X: " + repeat('v', 64 * 1024 - head_len) + "\r\n"));
+  EXPECT_EQ(o.progress, Progress::Complete) << name(o.error);
+  // 129 fields do not.
+  std::string fields;
+  for (int i = 0; i < 128; ++i) fields += "F" + std::to_string(i) + ": v\r\n";
+  o = feed_default_limits(head_with(fields));
+  EXPECT_EQ(o.progress, Progress::Failed);
+  EXPECT_EQ(name(o.error), name(Error::TooManyHeaders));
 }
 
 TEST(ResponseReader, LinearScanOnTrickledHeaders) {
