@@ -25,7 +25,7 @@ enum class Error : std::uint8_t {
   BadMethod,        // request method empty or not a token
   BadTarget,        // request-target empty or with bytes outside VCHAR
   BadVersion,       // not "HTTP/1.0" or "HTTP/1.1" (any HTTP/1.x digit)
-  BadStatus,        // status code not three digits in 100..599
+  BadStatus,        // status code not three digits (any three are read)
   BadStartLine,     // control byte or missing SP in a request/status line
   // Field section (RFC 9112 §5, §2.2).
   BadLineEnding,     // bare LF, or CR not followed by LF

@@ -81,12 +81,11 @@ bool MessageParser::parse_status_line(const std::uint8_t* p,
     fail(Error::BadStatus);
     return false;
   }
+  // Any three digits (RFC 9112 §4). RFC 9110 §15: codes outside 100..599
+  // are invalid, and a client SHOULD process such a response as a 5xx, so it
+  // is framed as a final response with content (start_body()) and reported
+  // as sent (ResponseReader::status_class() is 5 for it).
   status_ = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
-  // RFC 9110 §15: status codes are 100..599.
-  if (ABSL_PREDICT_FALSE(status_ < 100 || status_ > 599)) {
-    fail(Error::BadStatus);
-    return false;
-  }
   reason_ = len > 12 ? view(p, pos_ + 13, cr) : view(p, cr, cr);
   return true;
 }

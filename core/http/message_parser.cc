@@ -121,10 +121,12 @@ bool MessageParser::start_body(ReadBuf& buf) noexcept {
   }
   if (kind_ == Kind::Response) {
     // RFC 9112 §6.3 ¶1-2: no content after HEAD, for 1xx, 204, 304, and a
-    // 2xx to CONNECT (a tunnel follows).
-    if (request_method_ == Method::Head || status_ < 200 || status_ == 204 ||
+    // 2xx to CONNECT (a tunnel follows). Classes are tested as unsigned
+    // ranges: a code below 100 is invalid and framed as a 5xx (RFC 9110 §15).
+    if (request_method_ == Method::Head || is_1xx() || status_ == 204 ||
         status_ == 304 ||
-        (request_method_ == Method::Connect && status_ < 300)) {
+        (request_method_ == Method::Connect &&
+         static_cast<unsigned>(status_ - 200) < 100u)) {
       // 101: the connection now speaks another protocol.
       if (status_ == 101) keep_alive_ = false;
       phase_ = Phase::Done;

@@ -115,8 +115,11 @@ class MessageParser {
   // A 1xx response other than 101 (RFC 9110 §15.2): dropped, so the caller
   // sees only the final response.
   bool is_interim() const noexcept {
-    return kind_ == Kind::Response && status_ < 200 && status_ != 101;
+    return kind_ == Kind::Response && is_1xx() && status_ != 101;
   }
+  // 100..199: any three digits are read (RFC 9112 §4), and one below 100 is
+  // not informational (RFC 9110 §15: treated as a 5xx).
+  bool is_1xx() const noexcept { return static_cast<unsigned>(status_ - 100) < 100u; }
 
   Kind kind_;
   Phase phase_ = Phase::StartLine;

@@ -72,7 +72,18 @@ class ResponseReader {
   std::size_t message_size() const noexcept { return p_.message_size(); }
 
   // Valid after Complete:
+  // The status code as sent: any three digits, 0..999 (RFC 9112 §4).
   int status() const noexcept { return p_.status(); }
+  // The class a caller should act on: status() / 100 for 100..599, and 5
+  // for any other code. RFC 9110 §15: codes outside 100..599 are invalid,
+  // and a client SHOULD process such a response as a 5xx (server error);
+  // the reader frames its body as one. Tell such a code apart with
+  // status() < 100 || status() > 599.
+  int status_class() const noexcept {
+    const int s = p_.status();
+    return s >= 100 && s <= 599 ? s / 100 : 5;
+  }
+
   std::string_view reason() const noexcept { return p_.reason(); }
   int version_minor() const noexcept { return p_.version_minor(); }  // 0 or 1
   HeaderList headers() const noexcept { return p_.headers(); }

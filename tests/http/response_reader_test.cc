@@ -116,6 +116,19 @@ const Case kCases[] = {
      .input = "HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n", .status = 404},
     {.name = "no reason, no SP (tolerated)",
      .input = "HTTP/1.1 599\r\nContent-Length: 0\r\n\r\n", .status = 599},
+    // --- status codes outside 100..599 (RFC 9110 §15: processed as a 5xx) ---
+    {.name = "status 600 accepted, body framed as a 5xx's",
+     .input = "HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok", .status = 600, .body = "ok"},
+    {.name = "status 999 to CONNECT is not a tunnel",
+     .input = "HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n\r\nok", .method = Method::Connect,
+     .status = 999, .body = "ok"},
+    {.name = "status 099 is not interim: final, with content",
+     .input = "HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok", .status = 99, .body = "ok"},
+    {.name = "status 000 without framing runs to close",
+     .input = "HTTP/1.1 000\r\n\r\nuntil close", .eof = true, .status = 0,
+     .body = "until close", .keep_alive = false},
+    {.name = "1xx other than 100..103 is still interim RFC9110 §15.2",
+     .input = "HTTP/1.1 199 Whatever\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
     {.name = "HTTP/1.2 read as 1.1 RFC9110 §2.5",
      .input = "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n"},
     {.name = "OWS trimmed, empty value, obs-text kept §5.1",
@@ -135,10 +148,10 @@ const Case kCases[] = {
      .input = "HTTP/1.1 2x0 OK\r\n\r\n", .error = Error::BadStatus},
     {.name = "BadStatus four digits",
      .input = "HTTP/1.1 2000 OK\r\n\r\n", .error = Error::BadStatus},
-    {.name = "BadStatus 600",
-     .input = "HTTP/1.1 600 OK\r\n\r\n", .error = Error::BadStatus},
-    {.name = "BadStatus 099",
-     .input = "HTTP/1.1 099 OK\r\n\r\n", .error = Error::BadStatus},
+    {.name = "BadStatus two digits",
+     .input = "HTTP/1.1 20 OK\r\n\r\n", .error = Error::BadStatus},
+    {.name = "BadStatus no digits",
+     .input = "HTTP/1.1 \r\n\r\n", .error = Error::BadStatus},
     {.name = "BadLineEnding bare LF §2.2",
      .input = "HTTP/1.1 200 OK\nContent-Length: 0\n\n", .error = Error::BadLineEnding},
     {.name = "BadLineEnding bare CR §2.2",
@@ -426,6 +439,35 @@ TEST(ResponseReader, DefaultLimitsStillBoundTheHead) {
   o = feed_default_limits(head_with(fields));
   EXPECT_EQ(o.progress, Progress::Failed);
   EXPECT_EQ(name(o.error), name(Error::TooManyHeaders));
+}
+
+// RFC 9110 §15: any three-digit code is reported as sent; status_class()
+// says how to act on it (a code outside 100..599 as a 5xx).
+TEST(ResponseReader, StatusClass) {
+  const struct {
+    const char* code;
+    int status;
+    int cls;
+  } rows[] = {{"100", 100, 1}, {"101", 101, 1}, {"200", 200, 2}, {"204", 204, 2},
+              {"301", 301, 3}, {"404", 404, 4}, {"418", 418, 4}, {"500", 500, 5},
+              {"599", 599, 5}, {"600", 600, 5}, {"999", 999, 5}, {"000", 0, 5},
+              {"099", 99, 5}};
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.code);
+    const std::string wire = std::string("HTTP/1.1 ") + row.code + " X\r\nContent-Length: 0\r\n\r\n";
+    ReadBuf buf(256);
+    ResponseReader r;
+    std::memcpy(buf.spare().data(), wire.data(), wire.size());
+    ASSERT_TRUE(buf.commit(wire.size()));
+    const Progress p = r.next(buf);
+    if (row.status == 100) {  // interim: skipped, nothing follows
+      EXPECT_EQ(p, Progress::NeedMore);
+      continue;
+    }
+    ASSERT_EQ(p, Progress::Complete) << name(r.error());
+    EXPECT_EQ(r.status(), row.status);
+    EXPECT_EQ(r.status_class(), row.cls);
+  }
 }
 
 TEST(ResponseReader, LinearScanOnTrickledHeaders) {
