@@ -31,7 +31,8 @@ enum class Error : std::uint8_t {
   BadLineEnding,     // bare LF, or CR not followed by LF
   BadHeaderName,     // field name empty, not a token, or space before ':'
   BadHeaderValue,    // control byte (other than HTAB) in a field value
-  ObsoleteLineFolding,  // continuation line (obs-fold), RFC 9112 §5.2
+  ObsoleteLineFolding,  // obs-fold in a request (RFC 9112 §5.2; a response
+                        // is unfolded), or whitespace before the first field
   HeaderTooLarge,    // start line + fields exceed Limits::max_header_bytes
   TooManyHeaders,    // more fields than Limits::max_headers
   // Framing (RFC 9112 §6).

@@ -28,6 +28,24 @@ bool parse_version(const std::uint8_t* v, std::uint8_t* minor) {
   return true;
 }
 
+// Replaces each obs-fold (OWS CRLF RWS, RFC 9112 §5.2) in p[from, to) with
+// as many SP bytes, in place: the value keeps its length and its bytes stay
+// where they are (zero copy). Every CR in the range begins a fold: the line
+// scan let no other CR through. Each byte is looked at once or twice.
+ABSL_ATTRIBUTE_COLD void unfold(std::uint8_t* p, std::size_t from, std::size_t to) {
+  std::size_t done = from;  // bytes before this are final
+  while (done < to) {
+    const void* found = std::memchr(p + done, '\r', to - done);
+    if (found == nullptr) break;
+    std::size_t a = static_cast<std::size_t>(static_cast<const std::uint8_t*>(found) - p);
+    std::size_t b = a + 2;  // past the LF
+    while (a > done && is_ows(p[a - 1])) --a;
+    while (b < to && is_ows(p[b])) ++b;
+    std::memset(p + a, ' ', b - a);
+    done = b;
+  }
+}
+
 }  // namespace
 
 bool MessageParser::parse_request_line(const std::uint8_t* p,
@@ -181,9 +199,45 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool MessageParser::on_head_field(
   return true;
 }
 
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline MessageParser::Scan MessageParser::end_field_line(
+    const std::uint8_t* p, std::size_t n, std::size_t i, std::size_t last) noexcept {
+  // The limit is judged on the bytes before the first byte of interest
+  // (when the line is incomplete or bad) and on the whole line with its
+  // CRLF (when it is complete), so the verdict does not depend on how the
+  // input was split.
+  if (ABSL_PREDICT_FALSE(i + 1 >= n)) {
+    if (i >= n || p[i] == '\r') {
+      if (ABSL_PREDICT_FALSE(i > last)) {
+        fail(Error::HeaderTooLarge);
+        return Scan::Bad;
+      }
+      return Scan::More;  // at n, or a lone CR revisited once its LF may be here
+    }
+  }
+  if (ABSL_PREDICT_FALSE(load16(p + i) != kCrLf)) {
+    // RFC 9112 §2.2: bare CR and bare LF are rejected (a bare LF accepted
+    // by one parser and not another is a smuggling vector).
+    fail(i > last                          ? Error::HeaderTooLarge
+         : p[i] == '\r' || p[i] == '\n'    ? Error::BadLineEnding
+                                           : Error::BadHeaderValue);
+    return Scan::Bad;
+  }
+  if (ABSL_PREDICT_FALSE(i + 2 > last)) {
+    fail(Error::HeaderTooLarge);
+    return Scan::Bad;
+  }
+  return Scan::Found;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::size_t MessageParser::section_last() const noexcept {
+  const std::size_t start = section_start_;
+  return limits_.max_header_bytes > SIZE_MAX - start ? SIZE_MAX
+                                                     : start + limits_.max_header_bytes;
+}
+
 template <bool kHead>
-MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
-                                                std::size_t n, BlockWindow& w,
+MessageParser::Scan MessageParser::parse_fields(std::uint8_t* p, std::size_t n,
+                                                BlockWindow& w,
                                                 std::size_t* blank) noexcept {
   // The hot loop of the parser: every complete field line in the buffer.
   // Cursors live in locals (stores into the Header array could alias the
@@ -192,47 +246,17 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
   std::size_t scan = scan_;
   Header* h = headers_.get() + n_headers_ + n_trailers_;
   Header* const h_end = headers_.get() + limits_.max_headers;
-  // The section may not extend past `last` (start + limit, saturated).
-  const std::size_t start = section_start_;
-  const std::size_t last = limits_.max_header_bytes > SIZE_MAX - start
-                               ? SIZE_MAX
-                               : start + limits_.max_header_bytes;
+  const std::size_t last = section_last();  // the section may not pass it
   Scan result;
   for (;;) {
-    const std::size_t i = w.find_ctl(scan);
-    // The limit is judged on the bytes before the first byte of interest
-    // (when the line is incomplete or bad) and on the whole line with its
-    // CRLF (when it is complete), so the verdict does not depend on how the
-    // input was split.
-    if (ABSL_PREDICT_FALSE(i + 1 >= n)) {
-      if (i >= n || p[i] == '\r') {
-        if (ABSL_PREDICT_FALSE(i > last)) {
-          fail(Error::HeaderTooLarge);
-          result = Scan::Bad;
-          break;
-        }
-        scan = i;  // n, or a lone CR revisited once its LF may be here
-        result = Scan::More;
-        break;
-      }
-    }
-    if (ABSL_PREDICT_FALSE(load16(p + i) != kCrLf)) {
-      // RFC 9112 §2.2: bare CR and bare LF are rejected (a bare LF accepted
-      // by one parser and not another is a smuggling vector).
-      fail(i > last                          ? Error::HeaderTooLarge
-           : p[i] == '\r' || p[i] == '\n'    ? Error::BadLineEnding
-                                             : Error::BadHeaderValue);
-      result = Scan::Bad;
-      break;
-    }
-    if (ABSL_PREDICT_FALSE(i + 2 > last)) {
-      fail(Error::HeaderTooLarge);
-      result = Scan::Bad;
+    std::size_t i = w.find_ctl(scan);
+    result = end_field_line(p, n, i, last);
+    if (result != Scan::Found) {
+      scan = i;
       break;
     }
     if (i == pos) {  // the blank line ends the section
       *blank = i;
-      result = Scan::Found;
       break;
     }
     // RFC 9112 §5.1: field-name ":" OWS field-value OWS, no whitespace
@@ -244,9 +268,32 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
     // LF, later data or padding).
     const std::size_t k =
         ABSL_PREDICT_TRUE(w.covers(pos)) ? w.token_end(pos) : token_end_by_table(p, pos);
+    if (kind_ == Kind::Response) {
+      // RFC 9112 §5.2: a user agent replaces each obs-fold in a response
+      // with SP before interpreting the value, so a response field line is
+      // judged and taken whole, once the next line is seen to start without
+      // SP/HTAB (its verdicts are then those of the unfolded line; the
+      // unfolding changes no byte the name search above depends on).
+      if (ABSL_PREDICT_FALSE(i + 2 >= n)) {
+        scan = i;
+        result = Scan::More;
+        break;
+      }
+      if (ABSL_PREDICT_FALSE(is_ows(p[i + 2]))) {
+        result = end_folded_line(p, n, w, pos, last, i + 2, &i);
+        if (result != Scan::Found) {
+          // Resumed by next_general() in the Folded phase.
+          if (result == Scan::More) phase_ = kHead ? Phase::FieldsFolded : Phase::TrailersFolded;
+          scan = i;
+          break;
+        }
+      }
+    }
     if (ABSL_PREDICT_FALSE(k == pos || p[k] != ':')) {
       // RFC 9112 §5.2: obs-fold (a line starting with SP/HTAB, which is not
-      // a tchar) must be rejected (or replaced) by recipients.
+      // a tchar) is rejected in a request. In a response it continues the
+      // line before, so a line with whitespace first here follows the start
+      // line or the last chunk: RFC 9112 §2.2 lets a recipient reject that.
       fail(is_ows(p[pos]) ? Error::ObsoleteLineFolding : Error::BadHeaderName);
       result = Scan::Bad;
       break;
@@ -280,10 +327,49 @@ MessageParser::Scan MessageParser::parse_fields(const std::uint8_t* p,
   return result;
 }
 
+ABSL_ATTRIBUTE_COLD MessageParser::Scan MessageParser::end_folded_line(
+    std::uint8_t* p, std::size_t n, BlockWindow& w, std::size_t start,
+    std::size_t last, std::size_t from, std::size_t* cr) noexcept {
+  // Each line that starts with SP/HTAB continues the field; the lines are
+  // judged as the hot loop judges them. A call that stops here resumes at
+  // `from` = scan_, so a folded field trickling in is still scanned once.
+  std::size_t i = from;
+  for (;;) {
+    i = w.find_ctl(i);
+    const Scan s = end_field_line(p, n, i, last);
+    // Bad or More as in the hot loop; More too while the byte after this
+    // line's CRLF, which says whether the field goes on, has not arrived.
+    if (s != Scan::Found || i + 2 >= n) {
+      *cr = i;
+      return s == Scan::Found ? Scan::More : s;
+    }
+    if (!is_ows(p[i + 2])) break;
+    i += 2;
+  }
+  unfold(p, start, i);
+  *cr = i;
+  return Scan::Found;
+}
+
+ABSL_ATTRIBUTE_COLD MessageParser::Scan MessageParser::resume_folded_line(
+    std::uint8_t* p, std::size_t n, BlockWindow& w) noexcept {
+  std::size_t i;
+  const Scan s = end_folded_line(p, n, w, pos_, section_last(), scan_, &i);
+  if (s == Scan::More) scan_ = i;
+  if (s != Scan::Found) return s;
+  // Unfolded: the field is now one line, which the hot loop parses again
+  // from its start (once per folded field). Its bytes changed after the
+  // window classified them, so the window starts afresh.
+  phase_ = phase_ == Phase::FieldsFolded ? Phase::Fields : Phase::Trailers;
+  scan_ = pos_;
+  w = BlockWindow(p, n);
+  return s;
+}
+
 template MessageParser::Scan MessageParser::parse_fields<true>(
-    const std::uint8_t*, std::size_t, BlockWindow&, std::size_t*) noexcept;
+    std::uint8_t*, std::size_t, BlockWindow&, std::size_t*) noexcept;
 template MessageParser::Scan MessageParser::parse_fields<false>(
-    const std::uint8_t*, std::size_t, BlockWindow&, std::size_t*) noexcept;
+    std::uint8_t*, std::size_t, BlockWindow&, std::size_t*) noexcept;
 
 MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
                                                     std::size_t n) noexcept {
@@ -362,9 +448,9 @@ MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
     h->value = value;
     ++h;
     pos = i + 2;
-    // A framing field's verdict is the general path's: the same call on the
-    // same line, after the same lines.
-    if (ABSL_PREDICT_FALSE(!on_head_field(name, value))) return Fast::Failed;
+    // A framing field that fails is left to the general path: in a response
+    // an obs-fold on the next line may still complete its value.
+    if (ABSL_PREDICT_FALSE(!on_head_field(name, value))) return decline_head();
   }
   n_headers_ = static_cast<std::size_t>(h - headers_.get());
   pos_ = scan_ = i + 2;
@@ -372,9 +458,10 @@ MessageParser::Fast MessageParser::parse_whole_head(const std::uint8_t* p,
 }
 
 ABSL_ATTRIBUTE_COLD MessageParser::Fast MessageParser::decline_head() noexcept {
-  // The fast path only starts on a cleared message; the general path then
-  // parses it from byte 0 as if the fast path had not run.
+  // The fast path only starts on a cleared message without an error; the
+  // general path then parses it from byte 0 as if the fast path had not run.
   clear_message();
+  error_ = Error::None;
   return Fast::Declined;
 }
 

@@ -240,6 +240,13 @@ Progress MessageParser::next_general(ReadBuf& buf, bool eof) noexcept {
         phase_ = Phase::Fields;
         continue;
       }
+      case Phase::FieldsFolded:
+      case Phase::TrailersFolded: {
+        const Scan s = resume_folded_line(p, n, w);
+        if (s == Scan::Bad) return Progress::Failed;
+        if (s == Scan::More) goto need_more;
+        continue;
+      }
       case Phase::Fields:
       case Phase::Trailers: {
         const bool head = phase_ == Phase::Fields;

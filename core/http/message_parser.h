@@ -66,9 +66,12 @@ class MessageParser {
   void set_request_method(Method m) noexcept { request_method_ = m; }
 
  private:
+  // FieldsFolded and TrailersFolded: a call stopped inside a response
+  // field line with an obs-fold (RFC 9112 §5.2), the field at pos_, the
+  // search to resume at scan_.
   enum class Phase : std::uint8_t {
-    StartLine, Fields, Length, ChunkSize, ChunkData, ChunkEnd, Trailers,
-    ToEof, Done, Failed,
+    StartLine, Fields, FieldsFolded, Length, ChunkSize, ChunkData, ChunkEnd,
+    Trailers, TrailersFolded, ToEof, Done, Failed,
   };
   enum class Scan : std::uint8_t { Found, More, Bad };
 
@@ -84,18 +87,37 @@ class MessageParser {
   bool parse_status_line(const std::uint8_t* p, std::size_t cr) noexcept;
   // Parses every complete field line from pos_. Found: the blank line that
   // ends the section starts at *blank. kHead: the head's fields (framing
-  // fields take effect) rather than trailers (which have none).
+  // fields take effect) rather than trailers (which have none). p is
+  // written only to replace a response's obs-folds with SP.
   template <bool kHead>
-  Scan parse_fields(const std::uint8_t* p, std::size_t n, BlockWindow& w,
+  Scan parse_fields(std::uint8_t* p, std::size_t n, BlockWindow& w,
                     std::size_t* blank) noexcept;
+  // Judges the first CR/LF/control byte i of a field line: Found for a CRLF
+  // within `last` (the section's limit), More if the line may still end
+  // (scan from i again), Bad (failed).
+  Scan end_field_line(const std::uint8_t* p, std::size_t n, std::size_t i,
+                      std::size_t last) noexcept;
+  // The last byte offset the current head or trailer section may reach.
+  std::size_t section_last() const noexcept;
+  // A response field line starting at `start` with an obs-fold: a line end
+  // followed by SP/HTAB, the next line starting at `from`. Finds the
+  // field's last line and unfolds the field in place. Found: *cr is that
+  // line's CR. More: scan again from *cr. Bad: failed.
+  Scan end_folded_line(std::uint8_t* p, std::size_t n, BlockWindow& w,
+                       std::size_t start, std::size_t last, std::size_t from,
+                       std::size_t* cr) noexcept;
+  // Phase::FieldsFolded / TrailersFolded: goes on with the folded field at
+  // pos_ from scan_; once it is whole and unfolded, back to Fields/Trailers
+  // with scan_ = pos_.
+  Scan resume_folded_line(std::uint8_t* p, std::size_t n, BlockWindow& w) noexcept;
   // The framing side of a head field (Content-Length, Connection,
   // Transfer-Encoding); false once it failed.
   bool on_head_field(std::string_view name, std::string_view value) noexcept;
   // The start line and fields in one pass, when the whole head is already
   // buffered and valid: Parsed (pos_ past the blank line), Failed (a verdict
-  // of the start line or a framing field), or Declined: anything it does
-  // not handle (an incomplete head, a line to judge, a limit), left to the
-  // general path, which starts again at byte 0.
+  // of the start line), or Declined: anything it does not handle (an
+  // incomplete head, a line to judge, an obs-fold, a framing field that
+  // fails, a limit), left to the general path, which starts again at byte 0.
   enum class Fast : std::uint8_t { Parsed, Failed, Declined };
   Fast parse_whole_head(const std::uint8_t* p, std::size_t n) noexcept;
   Fast decline_head() noexcept;

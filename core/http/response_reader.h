@@ -28,6 +28,13 @@
 // Complete with an empty body. A body that runs until the connection closes
 // is completed by finish() when the transport reports EOF.
 //
+// What a user agent must accept, it does: any three-digit status (one
+// outside 100..599 is processed as a 5xx, RFC 9110 §15; see status_class()),
+// and obs-fold (a field line continued on lines that start with SP/HTAB),
+// which is replaced with SP in the buffer before the value is read (RFC 9112
+// §5.2), so the value stays one view. Limits{} fit real venues' heads (see
+// limits.h).
+//
 //   tern::http::ResponseReader reader;
 //   reader.set_request_method(tern::http::Method::Get);
 //   while (reader.next(buf) == tern::http::Progress::NeedMore) read_more(buf);
@@ -83,7 +90,6 @@ class ResponseReader {
     const int s = p_.status();
     return s >= 100 && s <= 599 ? s / 100 : 5;
   }
-
   std::string_view reason() const noexcept { return p_.reason(); }
   int version_minor() const noexcept { return p_.version_minor(); }  // 0 or 1
   HeaderList headers() const noexcept { return p_.headers(); }

@@ -20,6 +20,12 @@ RESPONSES = [
     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
     b"HTTP/1.1 200 OK\r\nA:  x y \t\r\nB:\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\nX: a\r\n b\r\n\r\n",
+    # What a user agent must accept: obs-fold (RFC 9112 §5.2), also in a
+    # framing field and a trailer, and status codes outside 100..599.
+    b"HTTP/1.1 200 OK\r\nX: a \r\n\t b\r\nContent-Length:\r\n 2\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nT: 1\r\n 2\r\n\r\n",
+    b"HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok",
+    b"HTTP/1.1 099\r\nConnection: close\r\n\r\nclose-delimited",
 ]
 REQUESTS = [
     b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"

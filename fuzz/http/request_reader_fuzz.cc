@@ -3,7 +3,9 @@
 //     consumed, the bytes left behind, or the error cause) whether the wire
 //     arrives whole or in the pieces the seed byte selects;
 //   - Complete implies no error, a body within max_body_size, fields within
-//     max_headers, and leftover bytes that are a suffix of the input;
+//     max_headers, field values that are trimmed field-content (obs-fold is
+//     rejected in a request), and leftover bytes that are a suffix of the
+//     input;
 //   - Failed is sticky.
 // Input: see fuzz_util.h.
 #include <cstdint>

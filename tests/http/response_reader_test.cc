@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/buf/read_buf.h"
+#include "core/http/request_reader.h"
 #include "gtest/gtest.h"
 #include "tests/http/feed.h"
 #include "tests/support/split_feed.h"
@@ -129,6 +130,33 @@ const Case kCases[] = {
      .body = "until close", .keep_alive = false},
     {.name = "1xx other than 100..103 is still interim RFC9110 §15.2",
      .input = "HTTP/1.1 199 Whatever\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
+    // --- obs-fold in a response (RFC 9112 §5.2: each replaced by SP) ---
+    {.name = "obs-fold replaced by SP in place §5.2",
+     .input = "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+     .body = "ok", .headers = {{"X", "a   b"}, {"Content-Length", "2"}}},
+    {.name = "obs-fold: OWS and RWS (SP or HTAB) become SP too",
+     .input = "HTTP/1.1 200 OK\r\nX: a \t\r\n\t \tb\tc\r\nY: 1\r\nContent-Length: 0\r\n\r\n",
+     .headers = {{"X", "a       b\tc"}, {"Y", "1"}, {"Content-Length", "0"}}},
+    {.name = "obs-fold: several lines, empty ones, a value that starts on the next line",
+     .input = "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\t\r\n c\r\nE:\r\n e\r\nZ: z\r\n \r\n"
+              "Content-Length: 0\r\n\r\n",
+     .headers = {{"X", "a   b      c"}, {"E", "e"}, {"Z", "z"}, {"Content-Length", "0"}}},
+    {.name = "obs-fold in Content-Length: the unfolded value frames the body",
+     .input = "HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello", .body = "hello"},
+    {.name = "obs-fold in Transfer-Encoding: the final coding after it frames",
+     .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip,\r\n chunked\r\n\r\n"
+              "2\r\nzz\r\n0\r\n\r\n",
+     .body = "zz"},
+    {.name = "obs-fold in Connection: close after the fold counts",
+     .input = "HTTP/1.1 200 OK\r\nConnection: keep-alive,\r\n close\r\nContent-Length: 0\r\n\r\n",
+     .keep_alive = false},
+    {.name = "obs-fold in a trailer",
+     .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "3\r\nabc\r\n0\r\nT: 1\r\n 2\r\nU: 3\r\n\r\n",
+     .body = "abc", .trailers = {{"T", "1   2"}, {"U", "3"}}},
+    {.name = "obs-fold in an interim response",
+     .input = "HTTP/1.1 103 Early Hints\r\nLink: </a>;\r\n rel=preload\r\n\r\n"
+              "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"},
     {.name = "HTTP/1.2 read as 1.1 RFC9110 §2.5",
      .input = "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n"},
     {.name = "OWS trimmed, empty value, obs-text kept §5.1",
@@ -170,8 +198,23 @@ const Case kCases[] = {
      .error = Error::BadHeaderValue},
     {.name = "BadHeaderValue DEL",
      .input = "HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", .error = Error::BadHeaderValue},
-    {.name = "ObsoleteLineFolding §5.2",
-     .input = "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", .error = Error::ObsoleteLineFolding},
+    {.name = "ObsoleteLineFolding: whitespace before the first field §2.2",
+     .input = "HTTP/1.1 200 OK\r\n X: a\r\n\r\n", .error = Error::ObsoleteLineFolding},
+    {.name = "ObsoleteLineFolding: whitespace before the first trailer §2.2",
+     .input = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n T: 1\r\n\r\n",
+     .error = Error::ObsoleteLineFolding},
+    {.name = "BadHeaderName: an obs-fold before the colon",
+     .input = "HTTP/1.1 200 OK\r\nX\r\n : a\r\n\r\n", .error = Error::BadHeaderName},
+    {.name = "BadLineEnding in a folded line",
+     .input = "HTTP/1.1 200 OK\r\nX: a\r\n b\nc\r\n\r\n", .error = Error::BadLineEnding},
+    {.name = "BadHeaderValue in a folded line",
+     .input = "HTTP/1.1 200 OK\r\nX: a\r\n b\x01\r\n\r\n", .error = Error::BadHeaderValue},
+    {.name = "InvalidContentLength: the unfolded value is judged",
+     .input = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n 5\r\n\r\nhello",
+     .error = Error::InvalidContentLength},
+    {.name = "HeaderTooLarge counts the folds' bytes",
+     .input = "HTTP/1.1 200 OK\r\nX: a\r\n" + repeat(' ', 40) + "b\r\n\r\n",
+     .error = Error::HeaderTooLarge, .limits = {.max_header_bytes = 64}},
     {.name = "HeaderTooLarge",
      .input = "HTTP/1.1 200 OK\r\nX: " + repeat('a', 100) + "\r\n\r\n",
      .error = Error::HeaderTooLarge, .limits = {.max_header_bytes = 64}},
@@ -470,6 +513,37 @@ TEST(ResponseReader, StatusClass) {
   }
 }
 
+// The unfolded value is a view into the caller's buffer, where the fold's
+// bytes were overwritten with SP: nothing was copied.
+TEST(ResponseReader, ObsFoldUnfoldedInPlace) {
+  const std::string wire =
+      "HTTP/1.1 200 OK\r\nX-Long: part one,\r\n\tpart two\r\nContent-Length: 0\r\n\r\n";
+  ReadBuf buf(256);
+  ResponseReader r;
+  std::memcpy(buf.spare().data(), wire.data(), wire.size());
+  ASSERT_TRUE(buf.commit(wire.size()));
+  ASSERT_EQ(r.next(buf), Progress::Complete) << name(r.error());
+  const std::string_view v = r.headers().get("x-long");
+  EXPECT_EQ(v, "part one,   part two");
+  const char* data = reinterpret_cast<const char*>(buf.data().data());
+  EXPECT_EQ(v.data(), data + wire.find("part one"));
+  EXPECT_EQ(std::string_view(data, wire.size()),
+            "HTTP/1.1 200 OK\r\nX-Long: part one,   part two\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(r.message_size(), wire.size());
+}
+
+// Requests keep rejecting obs-fold (RFC 9112 §5.2 lets a server do so):
+// only a user agent must accept it.
+TEST(ResponseReader, RequestsStillRejectObsFold) {
+  const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n";
+  ReadBuf buf(256);
+  RequestReader r;
+  std::memcpy(buf.spare().data(), wire.data(), wire.size());
+  ASSERT_TRUE(buf.commit(wire.size()));
+  EXPECT_EQ(r.next(buf), Progress::Failed);
+  EXPECT_EQ(r.error(), Error::ObsoleteLineFolding);
+}
+
 TEST(ResponseReader, LinearScanOnTrickledHeaders) {
   // A 6 KB header line fed one byte at a time must not be re-scanned per byte
   // (picohttpparser's slowloris note); this is a smoke test of the resume
@@ -485,6 +559,28 @@ TEST(ResponseReader, LinearScanOnTrickledHeaders) {
     p = r.next(buf);
   }
   EXPECT_EQ(p, Progress::Complete);
+}
+
+TEST(ResponseReader, LinearScanOnTrickledFoldedHeaders) {
+  // The same for a long name and a value folded over 1500 lines: a call
+  // that stops inside the field resumes after its name and last line.
+  std::string wire = "HTTP/1.1 200 OK\r\n" + repeat('n', 4000) + ":";
+  std::string expected;
+  for (int i = 0; i < 1500; ++i) {
+    wire += " v\r\n";
+    expected += (i == 0 ? "v" : "   v");  // CR LF SP became SP
+  }
+  wire += "Content-Length: 0\r\n\r\n";
+  ReadBuf buf(16384);
+  ResponseReader r;
+  Progress p = Progress::NeedMore;
+  for (char ch : wire) {
+    buf.spare()[0] = static_cast<std::uint8_t>(ch);
+    ASSERT_TRUE(buf.commit(1));
+    p = r.next(buf);
+  }
+  ASSERT_EQ(p, Progress::Complete) << name(r.error());
+  EXPECT_EQ(r.headers()[0].value, expected);
 }
 
 }  // namespace
