@@ -30,9 +30,9 @@ struct RootPromise {
   }
   ~RootPromise() { loop->release(); }
 
-  static void* operator new(std::size_t size) { return FramePool::allocate(size); }
+  static void* operator new(std::size_t size) { return ::tern::FramePool::allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
-    FramePool::deallocate(frame, size);
+    ::tern::FramePool::deallocate(frame, size);
   }
   Root get_return_object() noexcept {
     return {std::coroutine_handle<RootPromise>::from_promise(*this)};

@@ -36,7 +36,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "backends/epoll/frame_pool.h"
+#include "backends/frame_pool.h"
 
 namespace tern::epoll {
 
@@ -53,9 +53,9 @@ struct TaskPromiseBase {
   enum class Start : unsigned char { kIdle, kStarting, kFinishedAtStart };
   Start start = Start::kIdle;
 
-  static void* operator new(std::size_t size) { return FramePool::allocate(size); }
+  static void* operator new(std::size_t size) { return ::tern::FramePool::allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
-    FramePool::deallocate(frame, size);
+    ::tern::FramePool::deallocate(frame, size);
   }
 
   std::suspend_always initial_suspend() noexcept { return {}; }

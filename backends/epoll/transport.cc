@@ -59,7 +59,8 @@ std::ptrdiff_t TransportBase::read_some(std::span<std::uint8_t> into) noexcept {
     if (ABSL_PREDICT_TRUE(n > 0)) {
       // Edge-triggered: a short read drained the socket, and Linux reports
       // the next arrival, so no read that would only say EAGAIN is made.
-      if (static_cast<std::size_t>(n) < into.size()) readable_ = false;
+      // Not after a hangup: the EOF behind these bytes has had its edge.
+      if (static_cast<std::size_t>(n) < into.size() && !hangup_) readable_ = false;
       return n;
     }
     if (n == 0) return 0;
@@ -114,6 +115,7 @@ void TransportBase::wait(IoOp& op, Want want) noexcept {
 void TransportBase::handle_events(Pollable* p, std::uint32_t events) {
   auto* self = static_cast<TransportBase*>(p);
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self->readable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) self->hangup_ = true;
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) self->writable_ = true;
   if (self->writable_) {
     if (self->writer_ != nullptr) {

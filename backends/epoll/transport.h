@@ -114,6 +114,9 @@ class TransportBase : public Pollable {
   bool registered_ = false;
   bool readable_ = true;
   bool writable_ = true;
+  // The peer's FIN or an error was reported: bytes before it may still be
+  // queued behind a short read, and no new edge will announce the EOF.
+  bool hangup_ = false;
   Want reader_wants_ = Want::Read;
   IoOp* reader_ = nullptr;
   IoOp* writer_ = nullptr;
@@ -170,6 +173,10 @@ class Transport : public TransportBase {
   }
   // Ends our direction: TLS close_notify (best effort), then SHUT_WR.
   void close_write() noexcept;
+  // Runs the TLS handshake alone (a WebSocket's runs inside its opening
+  // handshake; an HTTP connection reports TLS failures at connect()): Done
+  // when finished or failed (error() says why), else what to wait for.
+  Want tls_handshake() noexcept;
 
  private:
   Want fail(absl::Status why) noexcept {
@@ -244,6 +251,31 @@ Want Transport<Endpoint>::flush() noexcept {
     } else {
       endpoint_.abort();
       return Want::Done;
+    }
+  }
+}
+
+template <typename Endpoint>
+Want Transport<Endpoint>::tls_handshake() noexcept {
+  for (;;) {
+    const tls::Progress p = channel_.handshake();
+    if (const Want w = flush(); w != Want::Done) return w;
+    if (failed()) return Want::Done;
+    if (p == tls::Progress::Done) return Want::Done;
+    if (p == tls::Progress::Failed) return fail(tls_status(*channel_.codec()));
+    if (p == tls::Progress::NeedsWrite) continue;
+    if (!readable()) return Want::Read;
+    // Handshake bytes go to the codec's ring; no plaintext is involved.
+    const std::span<std::uint8_t> space = channel_.codec()->ciphertext_space();
+    const std::ptrdiff_t n = read_some(space);
+    if (n > 0) {
+      channel_.codec()->commit_ciphertext(static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      return fail(absl::UnavailableError("tls handshake: peer closed the connection"));
+    } else if (n == kWouldBlock) {
+      return Want::Read;
+    } else {
+      return fail(error());
     }
   }
 }

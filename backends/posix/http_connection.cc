@@ -97,7 +97,7 @@ absl::StatusOr<HttpResponse> HttpConnection::read_response(http::ResponseReader&
     (void)finish(http_end_status(conn_));
     stream_.close_write();
   }
-  return HttpResponse{reader.status(), reader.reason(), reader.headers(), reader.body(), reader.keep_alive()};
+  return response_of(reader);
 }
 
 }  // namespace tern::posix

@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "backends/posix/socket.h"
 #include "backends/posix/stream.h"
+#include "backends/http_response.h"
 #include "backends/options.h"
 #include "core/buf/write_buf.h"
 #include "core/http/client_connection.h"
@@ -46,14 +47,9 @@ namespace tern::posix {
 // (backends/options.h).
 using HttpOptions = ::tern::HttpOptions;
 
-// Views into the connection's read buffer; valid until the next send().
-struct HttpResponse {
-  int status = 0;
-  std::string_view reason;
-  http::HeaderList headers;
-  std::string_view body;
-  bool keep_alive = false;
-};
+// Views into the connection's read buffer; valid until the next send()
+// (backends/http_response.h).
+using HttpResponse = ::tern::HttpResponse;
 
 class HttpConnection {
  public:

@@ -156,6 +156,25 @@ absl::Status WebSocket::send_binary(std::span<const std::uint8_t> payload) {
 absl::Status WebSocket::send_ping(std::span<const std::uint8_t> payload) { return send(conn_.send_ping(payload)); }
 absl::Status WebSocket::send_pong(std::span<const std::uint8_t> payload) { return send(conn_.send_pong(payload)); }
 
+template <typename Encode>
+absl::Status WebSocket::queue(Encode encode) {
+  ws::EncodeResult r = encode();
+  if (!r.ok() && r.error == ws::Error::DestinationTooSmall && !conn_.pending_output().empty()) {
+    // Room once the queued frames leave.
+    if (absl::Status st = flush(); !st.ok()) return st;
+    r = encode();
+  }
+  if (r.ok()) return absl::OkStatus();
+  return r.error == ws::Error::NotOpen ? closed_error() : websocket_send_status(r);
+}
+
+absl::Status WebSocket::queue_text(std::string_view payload) {
+  return queue([&] { return conn_.send_text(payload); });
+}
+absl::Status WebSocket::queue_binary(std::span<const std::uint8_t> payload) {
+  return queue([&] { return conn_.send_binary(payload); });
+}
+
 absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
   const ws::State state = conn_.state();
   if (state == ws::State::Closed || state == ws::State::Failed) {

@@ -74,6 +74,12 @@ class WebSocket {
   absl::Status send_ping(std::span<const std::uint8_t> payload = {});
   absl::Status send_pong(std::span<const std::uint8_t> payload = {});
 
+  // Batched writes: queue frames without writing (a full buffer is written
+  // out first), then flush() sends everything queued with one send(2).
+  absl::Status queue_text(std::string_view payload);
+  absl::Status queue_binary(std::span<const std::uint8_t> payload);
+  absl::Status flush();
+
   // Close handshake (RFC 6455 §7): send Close, wait (bounded) for the peer's
   // Close, discarding data, then shut the socket. OK if the peer answered.
   absl::Status close(ws::CloseCode code = ws::CloseCode::Normal, std::string_view reason = {});
@@ -98,7 +104,8 @@ class WebSocket {
   // the socket's read timeout to `read_timeout`.
   absl::Status open(absl::Time deadline, absl::Duration read_timeout);
   absl::Status send(const ws::EncodeResult& queued);
-  absl::Status flush();
+  template <typename Encode>
+  absl::Status queue(Encode encode);
   // One blocking read into the connection; EOF is reported to it.
   absl::Status read_more();
   // Ends the connection with `why`: what the core queued goes out, then

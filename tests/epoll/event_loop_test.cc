@@ -6,7 +6,7 @@
 
 #include "absl/status/statusor.h"
 
-#include "backends/epoll/frame_pool.h"
+#include "backends/frame_pool.h"
 #include "backends/epoll/task.h"
 #include "gtest/gtest.h"
 #include "tests/support/alloc_counter.h"

@@ -1,4 +1,4 @@
-// http_client [--ca FILE] [--max-body N] [--timeout MS] [--backend=posix]
+// http_client [--ca FILE] [--max-body N] [--timeout MS] [--backend=posix|epoll]
 //             METHOD URL [URL ...]
 //
 // Sends METHOD to each http:// or https:// URL in order (HTTP/1.1, Host from
@@ -37,7 +37,7 @@ constexpr std::string_view kUsage =
     "  --ca        trust only this PEM CA file for https:// (default: system store)\n"
     "  --max-body  largest accepted (de-chunked) body in bytes (default 1048576)\n"
     "  --timeout   connect and per-read timeout in ms, 0 = none (default 10000)\n"
-    "  --backend   one of: posix (default posix)";
+    "  --backend   one of: posix, epoll (default posix)";
 
 struct Target {
   std::string text;  // the URL as given; `url` views into it
@@ -77,8 +77,8 @@ std::string sha256_hex(std::string_view body) {
 }
 
 template <typename B>
-int run(const Config& c) {
-  typename B::HttpOptions o;
+typename B::template Task<absl::Status> run(typename B::Context& ctx, const Config& c) {
+  HttpOptions o;
   o.tls = c.tls ? &*c.tls : nullptr;
   o.socket.connect_timeout = c.timeout == absl::InfiniteDuration() ? absl::Seconds(60) : c.timeout;
   o.socket.read_timeout = c.timeout;
@@ -95,16 +95,16 @@ int run(const Config& c) {
   std::optional<http::RequestWriter> writer;
   std::string writer_host;
   for (const Target& t : c.targets) {
-    if (!conn || !conn->reusable() || !same_origin(*conn_url, t.url)) {
+    if (!conn || !B::usable(*conn) || !same_origin(*conn_url, t.url)) {
       conn.reset();
-      absl::StatusOr<typename B::HttpConnection> fresh = B::HttpConnection::connect(t.text, o);
-      if (!fresh.ok()) return fail(fresh.status());
+      absl::StatusOr<typename B::HttpConnection> fresh = co_await B::connect_http(ctx, t.text, o);
+      if (!fresh.ok()) co_return fresh.status();
       conn.emplace(*std::move(fresh));
       conn_url = &t.url;
     }
     if (std::string host = host_field(t.url); !writer || host != writer_host) {
       absl::StatusOr<http::RequestWriter> w = http::RequestWriter::create({.host = host});
-      if (!w.ok()) return fail(w.status());
+      if (!w.ok()) co_return w.status();
       writer.emplace(*std::move(w));
       writer_host = std::move(host);
     }
@@ -112,16 +112,16 @@ int run(const Config& c) {
         t.url.has_query ? absl::StrCat(av(t.url.path), "?", av(t.url.query)) : std::string(t.url.path);
     const http::WriteResult req = writer->start(conn->request_buffer(), c.method, target).finish();
     if (!req.ok()) {
-      return fail(absl::InvalidArgumentError(
-          absl::StrCat("cannot write request for ", t.text, ": ", av(http::name(req.error)))));
+      co_return absl::InvalidArgumentError(
+          absl::StrCat("cannot write request for ", t.text, ": ", av(http::name(req.error))));
     }
-    absl::StatusOr<posix::HttpResponse> resp = conn->send(reader);
-    if (!resp.ok()) return fail(resp.status());
+    absl::StatusOr<HttpResponse> resp = co_await B::send(*conn, reader);
+    if (!resp.ok()) co_return resp.status();
     std::printf("STATUS %d\nBODY-SHA256 %s\nBODY-LEN %zu\n", resp->status, sha256_hex(resp->body).c_str(),
                 resp->body.size());
   }
   std::fflush(stdout);
-  return 0;
+  co_return absl::OkStatus();
 }
 
 int main_impl(int argc, char** argv) {
@@ -162,7 +162,15 @@ int main_impl(int argc, char** argv) {
     if (!tls.ok()) return fail(tls.status());
     c.tls = *std::move(tls);
   }
-  return run_selected_backend(cl, kUsage, [&](auto b) { return run<decltype(b)>(c); });
+  return run_selected_backend(cl, kUsage, [&](auto b, auto& ctx) {
+    using B = decltype(b);
+    const absl::Status st = B::run(ctx, run<B>(ctx, c));
+    if (!st.ok()) {
+      std::fflush(stdout);
+      return fail(st);
+    }
+    return 0;
+  });
 }
 
 }  // namespace

@@ -25,6 +25,22 @@ NGINX = "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else shutil.which
 NODE_PATH = "/usr/share/nodejs"
 
 
+# The backend the tern programs run on (--backend), set per Bazel target by
+# run_py.sh: the same scenarios run on every backend.
+BACKEND = os.environ.get("TERN_BACKEND", "posix")
+TERN_PROGRAMS = ("ws_echo_client", "ws_echo_server", "http_client")
+
+
+def _with_backend(argv):
+    """Adds --backend=BACKEND to a tern program's command line unless the
+    test names one itself (the usage tests do)."""
+    argv = list(argv)
+    if (argv and os.path.dirname(argv[0]) == HERE and os.path.basename(argv[0]) in TERN_PROGRAMS
+            and not any(str(a).startswith("--backend") for a in argv[1:])):
+        argv.insert(1, "--backend=" + BACKEND)
+    return argv
+
+
 def binary(name):
     """Path of an interop program built by Bazel (a data dependency)."""
     path = os.path.join(HERE, name)
@@ -65,7 +81,7 @@ def spawn(argv, env=None, stdout=subprocess.PIPE, stderr=None, cwd=None):
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=full_env, cwd=cwd,
+    p = subprocess.Popen(_with_backend(argv), stdout=stdout, stderr=stderr, env=full_env, cwd=cwd,
                          start_new_session=True)
     _children.append(p)
     return p
@@ -130,7 +146,7 @@ def run(argv, timeout=30, env=None):
     if env:
         full_env.update(env)
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
+    p = subprocess.Popen(_with_backend(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full_env,
                          start_new_session=True)
     _children.append(p)
     try:

@@ -1,4 +1,4 @@
-// ws_echo_client URL [--ca FILE] [--timeout MS] [--backend=posix]
+// ws_echo_client URL [--ca FILE] [--timeout MS] [--backend=posix|epoll]
 //
 // Connects to a ws:// or wss:// URL and echoes every Text and Binary message
 // back unchanged until the peer closes (pings are answered by the backend).
@@ -22,7 +22,7 @@ constexpr std::string_view kUsage =
     "  URL        ws://host[:port]/path or wss://...\n"
     "  --ca       trust only this PEM CA file (default: the system store)\n"
     "  --timeout  connect and per-read timeout in ms, 0 = none (default 10000)\n"
-    "  --backend  one of: posix (default posix)";
+    "  --backend  one of: posix, epoll (default posix)";
 
 // Autobahn's largest cases are 16 MiB; leave room.
 constexpr std::size_t kMaxMessage = 64u << 20;
@@ -34,34 +34,34 @@ struct Config {
 };
 
 template <typename B>
-int run(const Config& c) {
-  typename B::WebSocketOptions o;
+typename B::template Task<absl::Status> run(typename B::Context& ctx, const Config& c) {
+  WebSocketOptions o;
   o.tls = c.tls ? &*c.tls : nullptr;
   o.limits = {kMaxMessage, kMaxMessage};
   o.write_buffer_size = kMaxMessage + 64;
   o.socket.connect_timeout = c.timeout == absl::InfiniteDuration() ? absl::Seconds(60) : c.timeout;
   o.socket.read_timeout = c.timeout;
-  absl::StatusOr<typename B::WebSocket> ws = B::WebSocket::connect(c.url, o);
-  if (!ws.ok()) return fail(ws.status());
+  absl::StatusOr<typename B::WebSocket> ws = co_await B::connect_websocket(ctx, c.url, o);
+  if (!ws.ok()) co_return ws.status();
   for (;;) {
-    absl::StatusOr<ws::Message> m = ws->recv();
-    if (!m.ok()) return fail(m.status());
+    absl::StatusOr<ws::Message> m = co_await B::recv(*ws);
+    if (!m.ok()) co_return m.status();
     absl::Status st;
     switch (m->opcode) {
       case ws::Opcode::Text:
-        st = ws->send_text(m->text());
+        st = co_await B::send_text(*ws, m->text());
         break;
       case ws::Opcode::Binary:
-        st = ws->send_binary(m->payload);
+        st = co_await B::send_binary(*ws, m->payload);
         break;
       case ws::Opcode::Close:
         // The backend has already echoed the Close (RFC 6455 §5.5.1).
         std::fprintf(stderr, "ws_echo_client: peer closed with %d\n", static_cast<int>(m->close_code));
-        return 0;
+        co_return absl::OkStatus();
       default:  // Ping (answered by the backend) and Pong.
         break;
     }
-    if (!st.ok()) return fail(st);
+    if (!st.ok()) co_return st;
   }
 }
 
@@ -79,7 +79,11 @@ int main_impl(int argc, char** argv) {
     if (!tls.ok()) return fail(tls.status());
     c.tls = *std::move(tls);
   }
-  return run_selected_backend(cl, kUsage, [&](auto b) { return run<decltype(b)>(c); });
+  return run_selected_backend(cl, kUsage, [&](auto b, auto& ctx) {
+    using B = decltype(b);
+    const absl::Status st = B::run(ctx, run<B>(ctx, c));
+    return st.ok() ? 0 : fail(st);
+  });
 }
 
 }  // namespace

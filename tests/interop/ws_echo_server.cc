@@ -1,16 +1,15 @@
 // ws_echo_server --port P [--host H] [--tls-cert F --tls-key F]
-//                [--timeout MS] [--backend=posix]
+//                [--timeout MS] [--backend=posix|epoll]
 //
-// Accepts any number of WebSocket clients (one thread each) and echoes every
+// Accepts any number of WebSocket clients (posix: one thread each; epoll:
+// every client a task on one loop thread) and echoes every
 // Text and Binary message back unchanged; answers pings and closes. Messages
 // up to 64 MiB. With --port 0 the kernel picks a port. Once listening it
 // prints "listening on PORT" on stdout (flushed), so a test can read the
 // port; everything else goes to stderr. Runs until killed.
-#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "tests/interop/backend.h"
@@ -26,7 +25,7 @@ constexpr std::string_view kUsage =
     "  --host      address to bind (default 127.0.0.1)\n"
     "  --tls-cert  PEM certificate chain: serve wss:// (needs --tls-key)\n"
     "  --timeout   per-read timeout in ms for each client, 0 = none (default 0)\n"
-    "  --backend   one of: posix (default posix)";
+    "  --backend   one of: posix, epoll (default posix)";
 
 constexpr std::size_t kMaxMessage = 64u << 20;
 
@@ -38,58 +37,59 @@ struct Config {
 };
 
 template <typename B>
-void serve_client(typename B::WebSocket ws, unsigned long id) {
+typename B::template Task<absl::Status> serve_client(typename B::Context& ctx, typename B::Socket socket,
+                                                     WebSocketOptions o, unsigned long id) {
+  // The TLS and upgrade handshakes run in the client's own thread or task,
+  // so a slow client does not hold up the others.
+  absl::StatusOr<typename B::WebSocket> ws = co_await B::accept_websocket(ctx, std::move(socket), o);
+  if (!ws.ok()) {
+    std::fprintf(stderr, "client %lu: handshake: %s\n", id, ws.status().ToString().c_str());
+    co_return absl::OkStatus();
+  }
   for (;;) {
-    absl::StatusOr<ws::Message> m = ws.recv();
+    absl::StatusOr<ws::Message> m = co_await B::recv(*ws);
     if (!m.ok()) {
       std::fprintf(stderr, "client %lu: %s\n", id, m.status().ToString().c_str());
-      return;
+      co_return absl::OkStatus();
     }
     absl::Status st;
     if (m->opcode == ws::Opcode::Text) {
-      st = ws.send_text(m->text());
+      st = co_await B::send_text(*ws, m->text());
     } else if (m->opcode == ws::Opcode::Binary) {
-      st = ws.send_binary(m->payload);
+      st = co_await B::send_binary(*ws, m->payload);
     } else if (m->opcode == ws::Opcode::Close) {
       std::fprintf(stderr, "client %lu: closed with %d\n", id, static_cast<int>(m->close_code));
-      return;
+      co_return absl::OkStatus();
     }
     if (!st.ok()) {
       std::fprintf(stderr, "client %lu: %s\n", id, st.ToString().c_str());
-      return;
+      co_return absl::OkStatus();
     }
   }
 }
 
 template <typename B>
-int run(const Config& c) {
-  absl::StatusOr<typename B::Listener> listener = B::Listener::bind(c.host, c.port);
-  if (!listener.ok()) return fail(listener.status());
-  std::printf("listening on %u\n", static_cast<unsigned>(listener->port()));
+typename B::template Task<absl::Status> run(typename B::Context& ctx, const Config& c) {
+  absl::StatusOr<typename B::Listener> listener = B::listen(ctx, c.host, c.port);
+  if (!listener.ok()) co_return listener.status();
+  std::printf("listening on %u\n", static_cast<unsigned>(B::port(*listener)));
   std::fflush(stdout);
 
-  typename B::WebSocketOptions o;
+  WebSocketOptions o;
   o.tls = c.tls ? &*c.tls : nullptr;
   o.limits = {kMaxMessage, kMaxMessage};
   o.write_buffer_size = kMaxMessage + 64;
   o.socket.read_timeout = c.timeout;
   for (unsigned long id = 1;; ++id) {
-    absl::StatusOr<typename B::Socket> s = listener->accept(o.socket);
+    absl::StatusOr<typename B::Socket> s = co_await B::accept(*listener, o.socket);
     if (!s.ok()) {
       std::fprintf(stderr, "accept: %s\n", s.status().ToString().c_str());
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // e.g. EMFILE: do not spin
+      (void)co_await B::sleep_for(ctx, absl::Milliseconds(10));  // e.g. EMFILE: do not spin
       continue;
     }
-    // The TLS and upgrade handshakes run on the client's thread, so a slow
-    // client does not hold up the others.
-    std::thread([o, id, sock = std::move(*s)]() mutable {
-      absl::StatusOr<typename B::WebSocket> ws = B::WebSocket::accept(std::move(sock), o);
-      if (!ws.ok()) {
-        std::fprintf(stderr, "client %lu: handshake: %s\n", id, ws.status().ToString().c_str());
-        return;
-      }
-      serve_client<B>(*std::move(ws), id);
-    }).detach();
+    B::spawn(ctx, [&ctx, o, id, sock = *std::move(s)]() mutable {
+      return serve_client<B>(ctx, std::move(sock), o, id);
+    });
   }
 }
 
@@ -114,7 +114,10 @@ int main_impl(int argc, char** argv) {
     if (!tls.ok()) return fail(tls.status());
     c.tls = *std::move(tls);
   }
-  return run_selected_backend(cl, kUsage, [&](auto b) { return run<decltype(b)>(c); });
+  return run_selected_backend(cl, kUsage, [&](auto b, auto& ctx) {
+    using B = decltype(b);
+    return fail(B::run(ctx, run<B>(ctx, c)));
+  });
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "backends/epoll/frame_pool.h"
+#include "backends/frame_pool.h"
 
 #include <new>
 
-namespace tern::epoll {
+namespace tern {
 namespace {
 
 struct FreeFrame {
@@ -58,4 +58,4 @@ void FramePool::deallocate(void* frame, std::size_t size) noexcept {
 
 std::size_t FramePool::fresh_allocations() noexcept { return lists.fresh; }
 
-}  // namespace tern::epoll
+}  // namespace tern
