@@ -84,7 +84,8 @@ bool ClientConnection::nothing_sent(std::size_t index) const noexcept {
 }
 
 std::span<std::uint8_t> ClientConnection::read_space() noexcept {
-  if (in_.spare().empty()) in_.compact();
+  // Not while a completed response's views are live (until the next next()).
+  if (in_.spare().empty() && previous_size_ == 0) in_.compact();
   return in_.spare();
 }
 

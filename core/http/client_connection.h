@@ -111,6 +111,8 @@ class ClientConnection {
   void consume_output(std::size_t n) noexcept;
 
   // --- network -> connection ---------------------------------------------
+  // Where the transport writes received bytes (compacted first when the
+  // tail is full, unless a completed response's views are still live).
   std::span<std::uint8_t> read_space() noexcept;
   void commit(std::size_t n) noexcept;
   ReadBuf& read_buffer() noexcept { return in_; }

@@ -27,7 +27,9 @@
 //
 // Ownership: a plain Channel owns nothing; a TLS one owns its TlsCodec.
 // read_space() and output() stay valid until the next call on the channel
-// or on the source.
+// or on the source. pull() and read_space() may compact the plaintext
+// buffer: call them only when no view into it is live (after the endpoint's
+// next() reported nothing new).
 //
 //   auto ch = tern::tls::Channel::for_url(url, &config);       // plain or TLS
 //   for (auto out = ch->output(conn); !out.empty(); out = ch->output(conn))

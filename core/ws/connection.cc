@@ -60,6 +60,9 @@ absl::StatusOr<Connection> Connection::client(const Url& url, const Options& o) 
   if (!hs.ok()) return hs.status();
   Connection c(Role::Client, o);
   if (const HandshakeError e = hs->write_request(c.out_); e != HandshakeError::None) {
+    if (e == HandshakeError::RandomFailure) {
+      return absl::InternalError("websocket handshake: no key from the CSPRNG (RandomFailure)");
+    }
     return absl::ResourceExhaustedError(
         "websocket handshake: the upgrade request does not fit the write buffer");
   }
@@ -77,7 +80,7 @@ absl::StatusOr<Connection> Connection::server(const Options& o) {
 }
 
 std::span<std::uint8_t> Connection::read_space() noexcept {
-  if (in_.spare().empty()) in_.compact();
+  if (in_.spare().empty() && !view_live_) in_.compact();
   return in_.spare();
 }
 
@@ -86,6 +89,7 @@ void Connection::commit(std::size_t n) noexcept {
 }
 
 Event Connection::next() noexcept {
+  view_live_ = false;
   switch (state_) {
     case State::Open:
     case State::Closing:
@@ -98,6 +102,7 @@ Event Connection::next() noexcept {
   }
   const ReadResult r = reader_.next(in_);
   if (ABSL_PREDICT_TRUE(r.status == ReadStatus::Message)) {
+    view_live_ = true;
     if (ABSL_PREDICT_TRUE(!is_control(r.message.opcode))) return {EventType::Message, r.message};
     return on_frame(r.message);
   }
@@ -107,10 +112,7 @@ Event Connection::next() noexcept {
     f.frame_error = reader_.error();
     // RFC 6455 §7.1.7: fail the connection, telling the peer why if we
     // have not sent our Close yet.
-    if (state_ == State::Open) {
-      f.close_sent = reader_.close_code();
-      queue_control(Opcode::Close, f.close_sent, {});
-    }
+    if (state_ == State::Open) queue_close(reader_.close_code(), {});
     return fail(f);
   }
   if (eof_) return fail({.cause = FailureCause::ConnectionLost});
@@ -122,12 +124,14 @@ Event Connection::on_frame(const Message& m) noexcept {
     case Opcode::Ping:
       // RFC 6455 §5.5.2-3: answer with the same payload. After our Close no
       // more frames are due.
-      if (auto_pong_ && state_ == State::Open) queue_control(Opcode::Pong, CloseCode::NoStatus, m.payload);
+      if (auto_pong_ && state_ == State::Open) queue_pong(m.payload);
       return {EventType::Message, m};
     case Opcode::Close:
       // RFC 6455 §5.5.1: answer a Close with a Close (echoing its code)
       // unless ours is already out; either way the handshake is complete.
-      if (state_ == State::Open) queue_control(Opcode::Close, m.close_code, {});
+      // §5.5.2: a Ping needs no answer once the peer's Close has come.
+      owed_pong_len_ = -1;
+      if (state_ == State::Open) queue_close(m.close_code, {});
       state_ = State::Closed;
       return {EventType::Closed, m};
     default:
@@ -201,44 +205,50 @@ Event Connection::fail(const Failure& f) noexcept {
   failure_ = f;
   failure_.close_sent = close_sent_;
   state_ = State::Failed;
+  owed_pong_len_ = -1;  // a failed connection owes the peer nothing but its Close
   return {EventType::Failed, {}};
 }
 
-void Connection::queue_control(Opcode op, CloseCode code, Bytes payload) noexcept {
-  if (op == Opcode::Close) {
-    close_sent_ = code;
-    owed_len_ = -1;  // a Pong still waiting for room is moot after Close
-  } else if (owed_len_ >= 0 && owed_opcode_ == Opcode::Close) {
-    return;  // nothing follows our Close
-  }
-  owed_opcode_ = op;
-  owed_code_ = code;
-  owed_len_ = static_cast<int>(payload.size());
-  if (!payload.empty()) std::memcpy(owed_payload_, payload.data(), payload.size());
-  // Straight into the buffer when it has room; otherwise it waits, and a
-  // later Ping's Pong replaces it (RFC 6455 §5.5.3: answering the most
-  // recent Ping is enough).
+void Connection::queue_pong(Bytes payload) noexcept {
+  owed_pong_len_ = static_cast<int>(payload.size());
+  if (!payload.empty()) std::memcpy(owed_pong_, payload.data(), payload.size());
+  flush_owed();
+}
+
+void Connection::queue_close(CloseCode code, std::string_view reason) noexcept {
+  close_sent_ = code;
+  owed_close_code_ = code;
+  owed_close_len_ = static_cast<int>(reason.size());
+  if (!reason.empty()) std::memcpy(owed_reason_, reason.data(), reason.size());
   flush_owed();
 }
 
 void Connection::flush_owed() noexcept {
-  if (owed_len_ < 0) return;
-  const Bytes payload(owed_payload_, static_cast<std::size_t>(owed_len_));
-  const std::string_view reason(reinterpret_cast<const char*>(owed_payload_), payload.size());
-  const EncodeResult r = owed_opcode_ == Opcode::Pong          ? writer_.pong(out_, payload)
-                         : owed_code_ == CloseCode::NoStatus ? writer_.close(out_)
-                                                             : writer_.close(out_, owed_code_, reason);
-  if (r.ok() || r.error != Error::DestinationTooSmall) owed_len_ = -1;
+  // The Pong first: a Ping received before our Close is still answered
+  // (RFC 6455 §5.5.2), and nothing may follow the Close.
+  if (owed_pong_len_ >= 0) {
+    const EncodeResult r = writer_.pong(out_, {owed_pong_, static_cast<std::size_t>(owed_pong_len_)});
+    if (!r.ok() && r.error == Error::DestinationTooSmall) return;
+    owed_pong_len_ = -1;
+  }
+  if (owed_close_len_ >= 0) {
+    const std::string_view reason(reinterpret_cast<const char*>(owed_reason_),
+                                  static_cast<std::size_t>(owed_close_len_));
+    const EncodeResult r = owed_close_code_ == CloseCode::NoStatus ? writer_.close(out_)
+                                                                    : writer_.close(out_, owed_close_code_, reason);
+    if (!r.ok() && r.error == Error::DestinationTooSmall) return;
+    owed_close_len_ = -1;
+  }
 }
 
 Connection::Bytes Connection::pending_output() noexcept {
-  if (ABSL_PREDICT_FALSE(owed_len_ >= 0)) flush_owed();
+  if (ABSL_PREDICT_FALSE(owes())) flush_owed();
   return out_.data();
 }
 
 void Connection::consume_output(std::size_t n) noexcept {
   out_.consume(n);
-  if (ABSL_PREDICT_FALSE(owed_len_ >= 0)) flush_owed();
+  if (ABSL_PREDICT_FALSE(owes())) flush_owed();
 }
 
 EncodeResult Connection::send_text(std::string_view payload) noexcept {
@@ -282,7 +292,7 @@ EncodeResult Connection::close(CloseCode code, std::string_view reason) noexcept
   std::uint8_t scratch[kMaxControlPayload + kMaxHeaderSize];
   const EncodeResult check = writer_.close(std::span<std::uint8_t>(scratch), code, reason);
   if (!check.ok()) return check;
-  queue_control(Opcode::Close, code, as_bytes(reason));
+  queue_close(code, reason);
   state_ = State::Closing;
   return check;
 }
@@ -304,6 +314,9 @@ void Connection::expire() noexcept {
 }
 
 void Connection::abort() noexcept {
+  // Nothing queued can be sent any more, even after Closed.
+  out_.clear();
+  owed_pong_len_ = owed_close_len_ = -1;
   if (state_ == State::Closed || state_ == State::Failed) return;
   fail({.cause = FailureCause::Aborted});
 }

@@ -15,6 +15,10 @@
 //                           subprotocol() set), Message (Text, Binary, Ping
 //                           or Pong), Closed (the peer's Close) or Failed
 //                           (failure() says why); None means "read more".
+//                           With auto_pong, a Ping's Pong is queued before
+//                           the Ping is delivered, or as soon as the write
+//                           buffer has room (only the latest Ping's, RFC
+//                           6455 §5.5.3); none after a Close was received.
 //   caller -> connection    send_text(), send_binary(), send_ping(),
 //                           send_pong(), fragments, close(): frames are
 //                           queued in the write buffer, several per flush.
@@ -34,10 +38,12 @@
 // runs out. A read deadline while Open is the caller's own policy.
 //
 // Ownership and views: the connection owns both buffers (fixed capacity,
-// allocated by client()/server(), never grown). A Message's payload borrows
-// the read buffer until the next call to next(); sending in between is fine.
-// read_space() and pending_output() are valid until the next call on the
-// connection. Nothing is allocated after the handshake.
+// allocated by client()/server(), never grown; the write buffer holds at
+// least 512 bytes, so a Close always fits). A Message's payload borrows the
+// read buffer until the next call to next(); sending, read_space() and
+// commit() in between are fine. read_space() and pending_output() are valid
+// until the next call on the connection. Nothing is allocated after the
+// handshake.
 //
 //   auto c = tern::ws::Connection::client(url, {});
 //   send_all(c->pending_output());  c->consume_output(n);    // the upgrade GET
@@ -113,7 +119,8 @@ struct Failure {
   // Client handshake: the server's status when it was not 101. Server
   // handshake: the status of the rejection queued for the client.
   int http_status = 0;
-  // The code of the Close frame queued to tell the peer (NoStatus: none).
+  // The code of the Close frame this side queued (NoStatus: none): the one
+  // naming this failure, or, for a failure while Closing, our earlier one.
   CloseCode close_sent = CloseCode::NoStatus;
 };
 
@@ -157,8 +164,9 @@ class Connection {
 
   // --- network -> connection ---------------------------------------------
   // Where the transport writes received bytes (compacting the buffer first
-  // if its tail is full). Empty only if a message fills the whole buffer,
-  // which the reader reports as a failure first.
+  // if its tail is full and no message view is live). Empty when the buffer
+  // is full: after a message that fills it, until the next next(); else a
+  // frame that cannot fit has already failed the reader.
   std::span<std::uint8_t> read_space() noexcept;
   // Marks n bytes of read_space() as received (clamped to its size).
   void commit(std::size_t n) noexcept;
@@ -175,7 +183,8 @@ class Connection {
   // --- caller -> connection ----------------------------------------------
   // Whole messages and control frames, queued for sending. Refused with
   // Error::NotOpen unless Open; DestinationTooSmall when the write buffer
-  // lacks room now (take pending_output() and retry; a frame larger than
+  // lacks room now (let the transport take all of pending_output() and
+  // retry: the buffer's room comes back when it drains; a frame larger than
   // write_capacity() never fits). On error nothing is queued.
   EncodeResult send_text(std::string_view payload) noexcept;
   EncodeResult send_binary(Bytes payload) noexcept;
@@ -204,7 +213,8 @@ class Connection {
   // timeout() ran out: HandshakeTimeout or CloseTimeout. No-op otherwise.
   void expire() noexcept;
   // The transport failed (I/O error, TLS failure): the connection is Failed
-  // with cause Aborted, unless already Closed or Failed. Nothing is queued.
+  // with cause Aborted, unless already Closed or Failed, and whatever was
+  // queued is dropped (it can no longer be sent): finished() is true.
   void abort() noexcept;
 
   // --- state ----------------------------------------------------------------
@@ -212,7 +222,8 @@ class Connection {
   bool is_open() const noexcept { return state_ == State::Open; }
   // Closed or Failed, with nothing left to send: close the transport now.
   bool finished() const noexcept {
-    return (state_ == State::Closed || state_ == State::Failed) && out_.empty() && owed_len_ < 0;
+    return (state_ == State::Closed || state_ == State::Failed) && out_.empty() && owed_pong_len_ < 0 &&
+           owed_close_len_ < 0;
   }
   Role role() const noexcept { return reader_.role(); }
   // The subprotocol agreed in the handshake, or empty.
@@ -229,11 +240,12 @@ class Connection {
   Event next_server_handshake() noexcept;
   Event on_frame(const Message& m) noexcept;
   Event fail(const Failure& f) noexcept;
-  // Queues a control frame now, or keeps it (one at most, the latest) until
-  // the write buffer has room: a Pong or a Close is never lost to a full
-  // buffer.
-  void queue_control(Opcode op, CloseCode code, Bytes payload) noexcept;
+  // Queue a Pong / our Close now, or keep it until the write buffer has
+  // room (flush_owed() writes what fits, Pong first).
+  void queue_pong(Bytes payload) noexcept;
+  void queue_close(CloseCode code, std::string_view reason) noexcept;
   void flush_owed() noexcept;
+  bool owes() const noexcept { return owed_pong_len_ >= 0 || owed_close_len_ >= 0; }
 
   ReadBuf in_;
   WriteBuf out_;
@@ -251,11 +263,16 @@ class Connection {
   bool auto_pong_;
   bool eof_ = false;
   CloseCode close_sent_ = CloseCode::NoStatus;  // our Close, once queued
-  // A control frame waiting for room in out_: -1 none, else payload length.
-  int owed_len_ = -1;
-  Opcode owed_opcode_ = Opcode::Pong;
-  CloseCode owed_code_ = CloseCode::NoStatus;
-  std::uint8_t owed_payload_[kMaxControlPayload] = {};
+  // Control frames waiting for room in out_ (a full buffer never loses
+  // them): the Pong for the latest Ping (RFC 6455 §5.5.3: answering the
+  // most recent one is enough), then our Close. -1: none.
+  int owed_pong_len_ = -1;
+  int owed_close_len_ = -1;
+  CloseCode owed_close_code_ = CloseCode::NoStatus;
+  std::uint8_t owed_pong_[kMaxControlPayload] = {};
+  std::uint8_t owed_reason_[kMaxCloseReason] = {};
+  // A Message or Closed view into in_ is live (until the next next()).
+  bool view_live_ = false;
 };
 
 }  // namespace tern::ws

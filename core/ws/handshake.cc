@@ -26,6 +26,7 @@ int status_for_http_error(http::Error e) {
   switch (e) {
     case http::Error::HeaderTooLarge:
     case http::Error::TooManyHeaders:
+    case http::Error::BufferFull:  // the request's head outgrew the read buffer
       return 431;  // RFC 6585 §5
     case http::Error::BodyTooLarge:
       return 413;

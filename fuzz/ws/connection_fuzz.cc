@@ -165,6 +165,10 @@ class Run {
       case kAbort: {
         const State before = c_.state();
         c_.abort();
+        // abort() drops what was queued: nothing more may come out.
+        check(c_.pending_output().empty() && c_.finished(), "abort(): output left");
+        if (!aborted_) aborted_at_ = wire_.size();
+        aborted_ = true;
         check(c_.state() == (live(before) ? State::Failed : before), "abort(): wrong state");
         if (live(before)) check(c_.failure().cause == FailureCause::Aborted, "abort(): wrong cause");
         after(before);
@@ -353,6 +357,12 @@ class Run {
 
   // Everything queued: handshake message, then whole valid frames.
   void check_output() {
+    if (aborted_) {
+      // The transport failed: what left before is any prefix of valid
+      // output (the rest was dropped), and nothing left after.
+      check(wire_.size() == aborted_at_, "bytes sent after abort()");
+      return;
+    }
     std::string_view all(reinterpret_cast<const char*>(wire_.data()), wire_.size());
     const bool client = c_.role() == Role::Client;
     const std::size_t head_end = all.find("\r\n\r\n");
@@ -444,6 +454,8 @@ class Run {
   std::string_view stream_;
   std::size_t at_ = 0;
   bool auto_pong_;
+  bool aborted_ = false;
+  std::size_t aborted_at_ = 0;
   bool eof_ = false;
   int opens_ = 0;
   // Successful sends other than Pongs: first byte and payload.
