@@ -38,6 +38,45 @@ std::size_t limit(const std::uint8_t* p) {
   return v == 0xFFFF ? tern::ws::Limits{}.max_frame_size : v;
 }
 
+// One ReadBuf serves every feed of an input: allocating (and, under ASan,
+// poisoning on free) a buffer of up to 1 MiB for each feed was most of this
+// target's time. Between feeds the bytes the earlier ones may have written
+// (the first `written` bytes: no feed holds more than the wire) are
+// overwritten with one junk value, so a reader that looked past the bytes
+// committed to it would not find an earlier feed's copy of what comes next.
+void reuse(tern::ReadBuf& buf, std::size_t written) {
+  buf.clear();
+  const std::span<std::uint8_t> all = buf.spare();
+  std::memset(all.data(), 0xBE, std::min(all.size(), written));
+}
+
+// tern::ws::testing::feed() over a caller's buffer, of which earlier feeds
+// wrote at most the first `written` bytes.
+std::vector<Event> feed(tern::ReadBuf& buf, std::size_t written, tern::ws::Role role,
+                        tern::ws::Limits limits, const tern::ws::testing::Bytes& input,
+                        const std::vector<std::size_t>& pieces, bool* stuck = nullptr) {
+  reuse(buf, written);
+  tern::ws::FrameReader reader(role, limits);
+  std::vector<Event> events;
+  std::size_t off = 0;
+  for (std::size_t piece : pieces) {
+    while (piece > 0) {
+      const auto spare = buf.spare();
+      const std::size_t k = std::min(piece, spare.size());
+      if (k == 0) {
+        if (stuck) *stuck = true;
+        return events;
+      }
+      std::memcpy(spare.data(), input.data() + off, k);
+      (void)buf.commit(k);
+      off += k;
+      piece -= k;
+      if (!tern::ws::testing::drain(reader, buf, events, off)) return events;
+    }
+  }
+  return events;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -58,9 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pieces.push_back(n);
     left -= n;
   }
+  tern::ReadBuf buf(capacity);
   bool stuck_whole = false, stuck_split = false;
-  const auto whole = tern::ws::testing::feed(role, limits, wire, {wire.size()}, capacity, &stuck_whole);
-  const auto split = tern::ws::testing::feed(role, limits, wire, pieces, capacity, &stuck_split);
+  const auto whole = feed(buf, 0, role, limits, wire, {wire.size()}, &stuck_whole);
+  const auto split = feed(buf, wire.size(), role, limits, wire, pieces, &stuck_split);
   check(!stuck_whole && !stuck_split, "reader stalled with a full buffer");
   check(whole == split, "whole and split feeds disagree");
 
@@ -96,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Sticky failure: a reader that failed keeps failing with the same cause.
   if (!whole.empty() && whole.back().status == ReadStatus::Error) {
-    tern::ReadBuf buf(capacity);
+    reuse(buf, wire.size());
     tern::ws::FrameReader reader(role, limits);
     std::vector<Event> events;
     std::size_t off = 0;
@@ -119,16 +159,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tern::ws::FrameWriter writer(peer);
   tern::ws::testing::Bytes again;
   std::vector<Event> accepted;
-  std::vector<std::uint8_t> scratch(2 * capacity + 64);
+  // Sized for the message at hand (its payload plus a largest header per
+  // frame), not for the capacity: most inputs are short, and zeroing a
+  // capacity-sized buffer for each was most of this target's time.
+  std::vector<std::uint8_t> scratch;
   for (const Event& e : whole) {
     if (e.status != ReadStatus::Message) break;
     const auto bytes = tern::ws::as_bytes(e.payload);
+    // Fragment data messages at max_frame_size so the re-encoding obeys the
+    // limits.
+    const std::size_t step = std::max<std::size_t>(1, limits.max_frame_size);
+    const std::size_t frames = std::max<std::size_t>(1, (bytes.size() + step - 1) / step);
+    constexpr std::size_t kMaxHeader = 2 + 8 + 4;  // 64-bit length, mask
+    scratch.resize(std::max(scratch.size(), bytes.size() + frames * kMaxHeader));
     tern::ws::EncodeResult r;
     switch (e.opcode) {
       case Opcode::Text:
       case Opcode::Binary: {
-        // Fragment at max_frame_size so the re-encoding obeys the limits.
-        const std::size_t step = std::max<std::size_t>(1, limits.max_frame_size);
         if (bytes.size() <= step) {
           r = e.opcode == Opcode::Text ? writer.text(scratch, e.payload)
                                        : writer.binary(scratch, bytes);
@@ -161,7 +208,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     again.insert(again.end(), scratch.begin(), scratch.begin() + r.size);
     accepted.push_back(e);
   }
-  const auto back = tern::ws::testing::feed(role, limits, again, {again.size()}, capacity);
+  const auto back = feed(buf, wire.size(), role, limits, again, {again.size()});
   check(back == accepted, "re-encoded messages parse differently");
   return 0;
 }
