@@ -21,11 +21,21 @@ _ISA_COPTS = {
     ],
 }
 
+# GCC 12's AVX-512 headers trip its own -Wmaybe-uninitialized (a screenful
+# per intrinsic call site, GCC bug 105593): the AVX-512 kernels see
+# <immintrin.h> first through avx512_intrin.h, which silences that warning
+# for the header's lines only, so tern's code keeps it. -include finds the
+# file through the "..." include path, also when tern is an external repo.
+_ISA_PREINCLUDE = {
+    "avx512bw": "core/simd/avx512_intrin.h",
+}
+
 def simd_kernel(name, src, isa, api):
+    preinclude = _ISA_PREINCLUDE.get(isa)
     native.cc_library(
         name = name,
-        srcs = [src],
-        copts = ["-O2"] + _ISA_COPTS[isa],
+        srcs = [src] + (["avx512_intrin.h"] if preinclude else []),
+        copts = ["-O2"] + _ISA_COPTS[isa] + (["-include", preinclude] if preinclude else []),
         visibility = ["//visibility:private"],
         deps = [api],
         alwayslink = True,
