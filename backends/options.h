@@ -41,6 +41,12 @@ struct SocketOptions {
   // SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the kernel's choice.
   int receive_buffer = 0;
   int send_buffer = 0;
+  // Event-loop backends: a connection that has waited this long for bytes
+  // with nothing buffered gives its (large) buffers' memory back to the
+  // kernel; the pages return as traffic resumes. What lets a gateway hold
+  // thousands of idle clients configured for large messages.
+  // InfiniteDuration(): never. (The blocking backend never does.)
+  absl::Duration release_memory_when_idle = absl::Seconds(1);
 };
 
 struct WebSocketOptions {

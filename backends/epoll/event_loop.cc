@@ -320,9 +320,10 @@ void EventLoop::SleepAwaiter::await_suspend(std::coroutine_handle<> h) noexcept 
     self->result = absl::CancelledError("event loop stopped");
   };
   fire = [](detail::Timer* t) {
+    // Resumed after advance() returns, never inside it: the coroutine may
+    // run a loop round of its own, and other due timers fire first.
     auto* self = static_cast<SleepAwaiter*>(t);
-    static_cast<detail::Waiter*>(self)->unlink();
-    self->handle.resume();
+    self->loop->make_ready(*self);
   };
   loop->schedule(*this, deadline_ns);
   loop->park(*this);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
@@ -16,10 +17,19 @@ TransportBase::TransportBase(EventLoop& loop, int fd, const SocketOptions& o) no
       read_timeout_ns_(o.read_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.read_timeout)),
       write_timeout_ns_(o.write_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.write_timeout)),
       read_timeout_(o.read_timeout),
-      write_timeout_(o.write_timeout) {
+      write_timeout_(o.write_timeout),
+      idle_release_ns_(o.release_memory_when_idle == absl::InfiniteDuration()
+                           ? 0
+                           : std::max<std::uint64_t>(1, EventLoop::to_ns(o.release_memory_when_idle))) {
   on_events = &TransportBase::handle_events;
   read_timer_.owner = this;
   write_timer_.owner = this;
+  idle_timer_.owner = this;
+  idle_timer_.fire = [](Timer* t) {
+    TransportBase* self = static_cast<OwnedTimer*>(t)->owner;
+    // Still waiting for bytes since the timer was last pushed: idle.
+    if (self->reader_ != nullptr && self->reader_wants_ == Want::Read) self->release_memory_(self);
+  };
   read_timer_.fire = [](Timer* t) {
     TransportBase* self = static_cast<OwnedTimer*>(t)->owner;
     if (self->reader_ == nullptr) return;
@@ -108,6 +118,7 @@ void TransportBase::wait(IoOp& op, Want want) noexcept {
     reader_ = &op;
     reader_wants_ = want;
     if (read_timeout_ns_ != 0) loop_->postpone(read_timer_, loop_->now_ns() + read_timeout_ns_);
+    if (idle_release_ns_ != 0) loop_->postpone(idle_timer_, loop_->now_ns() + idle_release_ns_);
   }
   loop_->park(op);
 }

@@ -102,6 +102,8 @@ class TransportBase : public Pollable {
   // Once the background flush is done, end our direction (close_write()).
   bool close_after_flush_ = false;
   void (*background_close_)(TransportBase* self) = nullptr;
+  // The endpoint's release_memory(), for a reader that waited long enough.
+  void (*release_memory_)(TransportBase* self) = nullptr;
 
  private:
   static void handle_events(Pollable* self, std::uint32_t events);
@@ -131,6 +133,8 @@ class TransportBase : public Pollable {
   };
   OwnedTimer read_timer_;
   OwnedTimer write_timer_;
+  OwnedTimer idle_timer_;
+  std::uint64_t idle_release_ns_;
   absl::Status error_;
 };
 
@@ -142,6 +146,7 @@ class Transport : public TransportBase {
       : TransportBase(loop, fd, options), channel_(std::move(channel)), endpoint_(std::move(endpoint)) {
     background_flush_ = [](TransportBase* self) { return static_cast<Transport*>(self)->flush(); };
     background_close_ = [](TransportBase* self) { static_cast<Transport*>(self)->close_write(); };
+    release_memory_ = [](TransportBase* self) { static_cast<Transport*>(self)->endpoint_.release_memory(); };
   }
 
   Endpoint& endpoint() noexcept { return endpoint_; }

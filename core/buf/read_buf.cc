@@ -5,14 +5,16 @@
 namespace tern {
 
 ReadBuf::ReadBuf(std::size_t capacity)
-    // Default-initialized: zeroing a 64 MiB buffer would touch every page at
-    // construction. Only the padding is zeroed, so a SIMD load that strays
-    // into it never sees indeterminate bytes.
-    : storage_(static_cast<std::uint8_t*>(::operator new[](
-          capacity + 2 * kPadding, std::align_val_t{kAlignment}))),
-      capacity_(capacity) {
-  std::memset(storage_.get(), 0, kPadding);
-  std::memset(storage_.get() + kPadding + capacity, 0, kPadding);
+    // Not zeroed: zeroing a 64 MiB buffer would touch every page at
+    // construction. Only the padding is zeroed (mapped storage already is,
+    // and writing to it would commit its last page), so a SIMD load that
+    // strays into it never sees indeterminate bytes.
+    : storage_(capacity + 2 * kPadding), capacity_(capacity) {
+  static_assert(buf_detail::Storage::kAlignment >= kAlignment);
+  if (!storage_.mapped()) {
+    std::memset(storage_.data(), 0, kPadding);
+    std::memset(storage_.data() + kPadding + capacity, 0, kPadding);
+  }
 }
 
 void ReadBuf::compact() noexcept {

@@ -21,9 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <new>
 #include <span>
+
+#include "core/buf/storage.h"
 
 namespace tern {
 
@@ -79,6 +79,13 @@ class ReadBuf {
   // Discards everything.
   void clear() noexcept { begin_ = end_ = 0; }
 
+  // When empty: gives a large buffer's memory back to the kernel (see
+  // storage.h); it is committed again, page by page, as bytes arrive. For
+  // a connection gone idle. No-op when not empty or for small buffers.
+  void release_memory() noexcept {
+    if (empty()) storage_.release();
+  }
+
   std::size_t size() const noexcept { return end_ - begin_; }
   bool empty() const noexcept { return begin_ == end_; }
   std::size_t capacity() const noexcept { return capacity_; }
@@ -86,14 +93,9 @@ class ReadBuf {
   std::size_t consumed_front() const noexcept { return begin_; }
 
  private:
-  struct AlignedDelete {
-    void operator()(std::uint8_t* p) const noexcept {
-      ::operator delete[](p, std::align_val_t{kAlignment});
-    }
-  };
-  std::uint8_t* base() const noexcept { return storage_.get() + kPadding; }
+  std::uint8_t* base() const noexcept { return storage_.data() + kPadding; }
 
-  std::unique_ptr<std::uint8_t[], AlignedDelete> storage_;
+  buf_detail::Storage storage_;
   std::size_t capacity_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

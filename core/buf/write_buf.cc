@@ -3,7 +3,7 @@
 namespace tern {
 
 WriteBuf::WriteBuf(std::size_t capacity, std::size_t headroom)
-    : storage_(new std::uint8_t[headroom + capacity]),
+    : storage_(headroom + capacity),
       total_(headroom + capacity),
       headroom_(headroom),
       begin_(headroom),

@@ -19,8 +19,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <memory>
 #include <span>
+
+#include "core/buf/storage.h"
 
 namespace tern {
 
@@ -39,7 +40,7 @@ class WriteBuf {
 
   // Writable space after the data, for encoders that write in place.
   std::span<std::uint8_t> spare() noexcept {
-    return {storage_.get() + end_, total_ - end_};
+    return {storage_.data() + end_, total_ - end_};
   }
   // Marks n bytes of spare() as written. False (no change) if n is too large.
   [[nodiscard]] bool commit(std::size_t n) noexcept {
@@ -50,7 +51,7 @@ class WriteBuf {
 
   [[nodiscard]] bool append(std::span<const std::uint8_t> bytes) noexcept {
     if (bytes.size() > total_ - end_) return false;
-    if (!bytes.empty()) std::memcpy(storage_.get() + end_, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(storage_.data() + end_, bytes.data(), bytes.size());
     end_ += bytes.size();
     return true;
   }
@@ -60,7 +61,7 @@ class WriteBuf {
   std::span<std::uint8_t> prepend_space(std::size_t n) noexcept {
     if (n > begin_) return {};
     begin_ -= n;
-    return {storage_.get() + begin_, n};
+    return {storage_.data() + begin_, n};
   }
   [[nodiscard]] bool prepend(std::span<const std::uint8_t> bytes) noexcept {
     std::span<std::uint8_t> dst = prepend_space(bytes.size());
@@ -71,10 +72,10 @@ class WriteBuf {
 
   // The encoded bytes, ready for one write.
   std::span<const std::uint8_t> data() const noexcept {
-    return {storage_.get() + begin_, end_ - begin_};
+    return {storage_.data() + begin_, end_ - begin_};
   }
   std::span<std::uint8_t> mutable_data() noexcept {
-    return {storage_.get() + begin_, end_ - begin_};
+    return {storage_.data() + begin_, end_ - begin_};
   }
 
   // Drops n bytes from the front after a partial write (clamped); restores
@@ -89,13 +90,19 @@ class WriteBuf {
   }
   void clear() noexcept { begin_ = end_ = headroom_; }
 
+  // When empty: gives a large buffer's memory back to the kernel (see
+  // storage.h), for a connection gone idle. No-op otherwise.
+  void release_memory() noexcept {
+    if (empty()) storage_.release();
+  }
+
   std::size_t size() const noexcept { return end_ - begin_; }
   bool empty() const noexcept { return begin_ == end_; }
   std::size_t capacity() const noexcept { return total_ - headroom_; }
   std::size_t headroom() const noexcept { return begin_; }
 
  private:
-  std::unique_ptr<std::uint8_t[]> storage_;
+  buf_detail::Storage storage_;
   std::size_t total_;
   std::size_t headroom_;
   std::size_t begin_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/http/tokens.h"
+
 namespace tern::http {
 
 std::string_view name(EndReason reason) noexcept {
@@ -38,8 +40,8 @@ QueueError ClientConnection::queue_request() noexcept {
   const std::size_t fresh = out_.size() - queued_unsent_;
   QueueError e = QueueError::None;
   Method method = Method::Get;
-  if (end_ != EndReason::None) {
-    e = QueueError::NotReusable;
+  if (end_ != EndReason::None || eof_) {
+    e = QueueError::NotReusable;  // after the server's EOF, nothing new will be answered
   } else if (fresh == 0) {
     e = QueueError::Empty;
   } else if (count_ == kMaxInFlight) {
@@ -48,10 +50,13 @@ QueueError ClientConnection::queue_request() noexcept {
     // RFC 9112 §3: request-line = method SP request-target SP HTTP-version.
     const std::span<const std::uint8_t> bytes = out_.data().subspan(queued_unsent_);
     const std::string_view text(reinterpret_cast<const char*>(bytes.data()),
-                                std::min<std::size_t>(bytes.size(), 16));
+                                std::min<std::size_t>(bytes.size(), kMaxMethodLength + 1));
     const std::size_t sp = text.find(' ');
-    method = sp == std::string_view::npos || sp == 0 ? Method::Other : parse_method(text.substr(0, sp));
-    if (sp == std::string_view::npos || sp == 0) e = QueueError::BadRequestLine;
+    if (sp == std::string_view::npos || sp == 0 || !is_token(text.substr(0, sp))) {
+      e = QueueError::BadRequestLine;
+    } else {
+      method = parse_method(text.substr(0, sp));
+    }
   }
   if (e != QueueError::None) {
     out_.truncate(queued_unsent_);
@@ -65,8 +70,8 @@ QueueError ClientConnection::queue_request() noexcept {
 }
 
 QueueError ClientConnection::queue_request(std::span<const std::uint8_t> request) noexcept {
-  if (end_ != EndReason::None) return QueueError::NotReusable;
   out_.truncate(queued_unsent_);  // nothing half-written may ride along
+  if (end_ != EndReason::None || eof_) return QueueError::NotReusable;
   if (!out_.append(request)) return QueueError::BufferFull;
   return queue_request();
 }
@@ -90,7 +95,11 @@ std::span<std::uint8_t> ClientConnection::read_space() noexcept {
 }
 
 void ClientConnection::commit(std::size_t n) noexcept {
-  (void)in_.commit(std::min(n, in_.spare().size()));
+  n = std::min(n, in_.spare().size());
+  (void)in_.commit(n);
+  // Bytes with nothing asked (a "408 Request Timeout" on an idle keep-alive
+  // connection, say) must not become the answer to the next request.
+  if (n != 0 && count_ == 0) end(EndReason::UnsolicitedResponse);
 }
 
 Progress ClientConnection::next(ResponseReader& reader) noexcept {
@@ -129,15 +138,20 @@ Progress ClientConnection::next(ResponseReader& reader) noexcept {
     end(EndReason::BadResponse);
     return p;
   }
+  const Method method = ring_[head_].method;
   head_ = (head_ + 1) % kMaxInFlight;
   --count_;
   previous_size_ = reader.message_size();
   if (at_eof) {
     end(EndReason::CloseDelimited);
-  } else if (reader.status() == 101) {
+  } else if (reader.status() == 101 ||
+             (method == Method::Connect && reader.status() >= 200 && reader.status() < 300)) {
+    // RFC 9110 §9.3.6: after a 2xx to CONNECT the connection is a tunnel.
     end(EndReason::Upgraded);
   } else if (!reader.keep_alive()) {
     end(EndReason::ConnectionClose);
+  } else if (eof_ && count_ == 0) {
+    end(EndReason::PeerClosed);  // the server closed right after this response
   }
   return p;
 }

@@ -17,12 +17,14 @@
 // flight with the caller's ResponseReader, whose Limits apply. On Complete,
 // the reader's views (status, headers, body) borrow the read buffer until the
 // next call to next(); the connection drops those bytes itself then, so a
-// different reader may parse each response.
+// different reader may parse each response (but one response, from its first
+// NeedMore to Complete, must be read by one reader: it holds the parse).
 //
 // Reuse (RFC 9112 §9.3): after a response that allows keep-alive the
 // connection takes more requests. It ends for good, and end_reason() says
 // why, on "Connection: close" (or HTTP/1.0 without keep-alive), a body that
-// ran to EOF, a 101, EOF, a response that does not parse, bytes nobody asked
+// ran to EOF, a 101 or a 2xx to CONNECT, EOF (once the responses already
+// received are read), a response that does not parse, bytes nobody asked
 // for, or abort() (the caller's transport failed: the connection is
 // poisoned). Requests still in flight then fail; none is retried here: the
 // caller owns idempotency, and nothing_sent() tells it whether a request
@@ -88,6 +90,8 @@ class ClientConnection {
   using Options = ClientConnectionOptions;
   // Pipelining depth: requests sent whose responses have not completed.
   static constexpr std::size_t kMaxInFlight = 32;
+  // Longest request method queue_request() reads from a request line.
+  static constexpr std::size_t kMaxMethodLength = 32;
 
   explicit ClientConnection(const Options& options = {});
 
@@ -128,6 +132,15 @@ class ClientConnection {
   // holds it; the request left the in-flight queue. Failed: the response
   // did not parse or the server closed first; the connection is finished.
   Progress next(ResponseReader& reader) noexcept;
+
+  // Gives the buffers' memory back to the kernel while nothing is buffered
+  // either way (an idle keep-alive connection; large buffers only). No-op
+  // while a response's views are live or bytes are buffered.
+  void release_memory() noexcept {
+    if (previous_size_ != 0) return;
+    in_.release_memory();
+    out_.release_memory();
+  }
 
   // --- state ----------------------------------------------------------------
   bool reusable() const noexcept { return end_ == EndReason::None; }

@@ -1,5 +1,7 @@
 #include "core/tls/channel.h"
 
+#include <algorithm>
+
 namespace tern::tls {
 
 std::string_view name(Pull pull) noexcept {
@@ -47,7 +49,12 @@ Pull Channel::pull(ReadBuf& plaintext) noexcept {
     fresh_ = 0;
     return Pull::Data;
   }
-  return eof_ ? Pull::Closed : Pull::Input;
+  if (eof_) return Pull::Closed;
+  if (plaintext.spare().empty()) {
+    plaintext.compact();
+    if (plaintext.spare().empty()) return Pull::Full;
+  }
+  return Pull::Input;
 }
 
 Pull Channel::pull_tls(ReadBuf& plaintext) noexcept {
@@ -92,6 +99,12 @@ std::size_t Channel::encrypt(std::span<const std::uint8_t> plaintext) noexcept {
     if (codec_->handshake() != Progress::Done && !codec_->handshake_done()) return 0;
   }
   if (plaintext.empty()) return 0;
+  // While ciphertext waits for a slow transport, encrypt only when a whole
+  // record (or all that is pending) fits: records sized by whatever the
+  // transport just drained would multiply the overhead (11x at 1-byte
+  // writes).
+  const std::size_t want = std::min(plaintext.size(), TlsCodec::kMaxRecordPlaintext) + TlsCodec::kRecordOverhead;
+  if (!codec_->pending_ciphertext().empty() && codec_->outbound_room() < want) return 0;
   return codec_->write_plaintext(plaintext);
 }
 

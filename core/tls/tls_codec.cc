@@ -341,6 +341,10 @@ std::size_t TlsCodec::write_plaintext(
   return total;
 }
 
+std::size_t TlsCodec::outbound_room() const noexcept {
+  return internal_ == nullptr ? 0 : BIO_ctrl_get_write_guarantee(internal_);
+}
+
 Progress TlsCodec::shutdown() noexcept {
   if (ABSL_PREDICT_FALSE(failed())) return Progress::Failed;
   if (!done_) return Progress::Done;

@@ -124,6 +124,8 @@ class TlsCodec {
   // accepted must be offered again, like send(2): OpenSSL may already hold
   // them in a half-flushed record.
   std::size_t write_plaintext(std::span<const std::uint8_t> bytes) noexcept;
+  // Bytes the outbound ring can take now (records plus their overhead).
+  std::size_t outbound_room() const noexcept;
   // Queues close_notify (RFC 8446 §6.1); NeedsWrite until it is in the
   // outbound ring (then drain it), Done if nothing was sent (handshake not
   // finished), Failed after a failure. Reading may continue afterwards.

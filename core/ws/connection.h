@@ -217,6 +217,16 @@ class Connection {
   // queued is dropped (it can no longer be sent): finished() is true.
   void abort() noexcept;
 
+  // Gives the buffers' memory back to the kernel while the connection holds
+  // no bytes either way (an idle connection; large buffers only, see
+  // core/buf/storage.h): two madvise calls; pages return, zeroed, as
+  // traffic resumes. No-op while a view is live or bytes are buffered.
+  void release_memory() noexcept {
+    if (view_live_ || owes()) return;
+    in_.release_memory();
+    out_.release_memory();
+  }
+
   // --- state ----------------------------------------------------------------
   State state() const noexcept { return state_; }
   bool is_open() const noexcept { return state_ == State::Open; }

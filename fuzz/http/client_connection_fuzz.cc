@@ -47,11 +47,9 @@ using namespace tern::http;
 
 namespace {
 
-// An invariant of behaviour reported to the lead as a bug (see
-// tests/http/client_connection_test.cc, EofWithLastResponseBufferedEndsAfterIt):
-// EOF seen with nothing left in flight leaves the connection reusable. Off
-// so the fuzzer explores past it; turn on once fixed.
-constexpr bool kCheckEofEndsIdle = false;
+// EOF seen with nothing left in flight ends the connection
+// (tests/http/client_connection_test.cc, EofWithLastResponseBufferedEndsAfterIt).
+constexpr bool kCheckEofEndsIdle = true;
 
 constexpr std::size_t kReadSizes[] = {128, 256, 1024, 8192};
 constexpr std::size_t kWriteSizes[] = {64, 256, 1024, 16384};

@@ -191,9 +191,10 @@ TEST(ClientConnection, MethodReadFromRequestLine) {
       {"HEAD /x HTTP/1.1\r\n\r\n", Method::Head},
       {"GET / HTTP/1.1\r\n\r\n", Method::Get},
       {"OPTIONS * HTTP/1.1\r\n\r\n", Method::Options},
-      {"CONNECT h:443 HTTP/1.1\r\n\r\n", Method::Connect},
       {"head / HTTP/1.1\r\n\r\n", Method::Other},  // methods are case-sensitive
       {"PROPFIND / HTTP/1.1\r\n\r\n", Method::Other},
+      // Last: a 2xx to CONNECT makes the connection a tunnel.
+      {"CONNECT h:443 HTTP/1.1\r\n\r\n", Method::Connect},
   };
   for (const auto& row : rows) {
     ASSERT_EQ(c.queue_request(bytes(row.request)), QueueError::None) << row.request;
@@ -206,6 +207,7 @@ TEST(ClientConnection, MethodReadFromRequestLine) {
     ASSERT_EQ(c.next(reader), Progress::Complete) << row.request;
   }
   EXPECT_EQ(c.front_method(), Method::Get);  // none in flight
+  EXPECT_EQ(c.end_reason(), EndReason::Upgraded);
 }
 
 // --- pipelining ----------------------------------------------------------
@@ -463,18 +465,9 @@ TEST(ClientConnection, EofWhileIdleIsPeerClosedAtOnce) {
   }
 }
 
-// BUG (reported to the lead): EOF that arrives while the last response is
-// still in flight, with that response already whole in the buffer. next()
-// completes it (Content-Length, keep-alive) and leaves nothing in flight, but
-// the connection stays reusable(): receive_eof() only ends an idle
-// connection, and next() checks eof_ only when it must call finish(). A
-// request queued now is accepted (QueueError::None) on a connection the server
-// has closed, and later fails as BadResponse/UnexpectedEof instead of being
-// refused with NotReusable. A backend that reads eagerly (epoll: response and
-// FIN in one readable event) hits this on every idle-close race.
-// Minimal input: queue GET; deliver kHello; receive_eof(); next() == Complete.
-// Expected: end_reason() == PeerClosed (the header: "With nothing in flight
-// the connection ends at once").
+// EOF that arrives while the last response is still in flight, with that
+// response already whole in the buffer: next() completes it, and then the
+// connection ends (PeerClosed): nothing more will be answered.
 TEST(ClientConnection, EofWithLastResponseBufferedEndsAfterIt) {
   ClientConnection c(small_buffers());
   ResponseReader reader;
@@ -584,14 +577,8 @@ TEST(ClientConnection, SwitchingProtocolsEndsHttpAndKeepsTheRest) {
   EXPECT_EQ(c.end_reason(), EndReason::Upgraded);
 }
 
-// BUG? (reported to the lead, who decides): RFC 9110 §9.3.6: after a 2xx to
-// CONNECT the connection is a tunnel, no longer HTTP, like after a 101. The
-// reader knows (no body for it) but ClientConnection keeps it reusable(), so
-// a caller may queue a plain request into the tunnel and the tunnelled bytes
-// are then taken for a response (or UnsolicitedResponse). The header lists
-// 101 among the ends but not CONNECT; Upgraded would fit.
-// Minimal input: queue "CONNECT h:443 HTTP/1.1"; deliver
-// "HTTP/1.1 200 OK\r\n\r\n"; next() == Complete; reusable() is true.
+// RFC 9110 §9.3.6: after a 2xx to CONNECT the connection is a tunnel, no
+// longer HTTP, like after a 101: it ends as Upgraded.
 TEST(ClientConnection, ConnectTunnelEndsHttp) {
   ClientConnection c(small_buffers());
   ResponseReader reader;
@@ -849,14 +836,10 @@ TEST(ClientConnection, CommitIsClampedToTheSpace) {
   EXPECT_EQ(c.read_buffer().size(), space);
 }
 
-// BUG? (reported to the lead, who decides): bytes that arrive while nothing
-// is in flight are UnsolicitedResponse, but only once next() looks. A
-// server's "408 Request Timeout" on an idle keep-alive connection (RFC 9110
-// §15.5.9) sits in the buffer; the caller, not having called next() while
-// idle, queues a request and then gets that 408 as the answer to it.
-// queue_request() (or commit() with nothing in flight) could end the
-// connection as receive_eof() does for an idle EOF.
-// Minimal input: deliver a response while idle; queue_request() == None.
+// Bytes that arrive while nothing is in flight (a server's "408 Request
+// Timeout" on an idle keep-alive connection, RFC 9110 §15.5.9) end the
+// connection at commit(), so they never become the answer to the next
+// request.
 TEST(ClientConnection, BytesArrivedWhileIdleRefuseTheNextRequest) {
   ClientConnection c(small_buffers());
   ASSERT_TRUE(deliver(c, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"));

@@ -166,14 +166,8 @@ TEST(PlainChannel, ReadSpaceIsTheBuffersSpare) {
   EXPECT_FALSE(ch.failed());
 }
 
-// BUG (reported to the lead): the header lists Full ("the plaintext buffer
-// has no room, even compacted") among pull()'s answers, and the TLS channel
-// returns it, but the plain one never does: with a full buffer pull()
-// returns Input and read_space() an empty span, so a backend that follows
-// the documented loop reads into zero bytes (read(2) then returns 0, which
-// looks like EOF) or spins. Expected: Full, as with TLS.
-// Minimal input: ReadBuf(16); read_space()/received(16); pull() == Data;
-// pull() == Input (expected Full).
+// A plain channel whose plaintext buffer is full, even compacted, says Full
+// (never Input with an empty read_space()), then carries on once drained.
 TEST(PlainChannel, FullBufferIsFullThenDrains) {
   Channel ch = Channel::plain();
   ReadBuf buf(16);
@@ -601,19 +595,10 @@ TEST(TlsChannel, MovedChannelKeepsWorking) {
   EXPECT_EQ(p.server.got, "before after");
 }
 
-// BUG? (performance; reported to the lead, who decides): when the transport
-// drains the ciphertext in small pieces while the source has more to send,
-// output() encrypts a new record from whatever ring room each piece freed
-// (TlsCodec::write_plaintext takes room - kRecordOverhead), so records
-// shrink to the drain size and each carries ~22 bytes of overhead (TLS 1.3
-// AES-GCM). Measured for 64 KiB of plaintext (ciphertext / plaintext):
-// drains of 1 byte 11.4x, 10 bytes 2.30x, 100 bytes 1.135x, 512 bytes 1.022x,
-// 1500 bytes 1.008x; full 16 KiB records give 1.002x. Latency gains nothing
-// from it (the ring is backed up anyway): waiting until the ring has room
-// for a full record, or for all that is pending, keeps records full. The
-// receiver pays per record too.
-// Minimal input: a connected pair; 64 KiB queued on the client; move 100
-// bytes of output() per step; sum of ciphertext moved > 1.13 x 64 KiB.
+// When the transport drains ciphertext in small pieces while the source has
+// more to send, output() waits for room for a whole record instead of
+// encrypting a record per drained piece (which would multiply the
+// overhead: 11x at 1-byte writes).
 TEST(TlsChannel, BackedUpTransportStillGetsFullRecords) {
   Pair p;
   run(p.client, p.server, whole(), 0, 0);  // the handshake
