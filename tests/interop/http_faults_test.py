@@ -4,7 +4,9 @@ mid-response, never answers, refuses the connection, sends garbage or too
 large a body, or presents a wrong-host or untrusted certificate. Each must
 end in one precise "ERROR <reason>" line and exit 1, well within the time
 bounds (never a hang). Plus the edge cases a keep-alive client must get
-right: 1xx skipped, a close-delimited body, reconnecting after it."""
+right: 1xx skipped, a close-delimited body, reconnecting after it; and what
+RFC 9110/9112 ask a user agent to accept, with the default limits: large
+fields, a hundred fields, status codes outside 100..599, obs-fold."""
 
 import os
 import socket
@@ -199,6 +201,54 @@ class FaultTest(unittest.TestCase):
         rc, lines, secs = self.client("--timeout", "20000", "GET", self.url(s))
         self.assertEqual((rc, lines), (0, ["STATUS 200"] + peers.expect_lines(b"ok")))
         self.assertLess(secs, 5)
+
+    # ------------------------------------------------------------ what RFC 9110/9112 ask a user agent to accept
+    # With http_client's defaults (Limits{} but --max-body): legal but
+    # unusual responses real servers send.
+
+    def test_large_fields_accepted(self):
+        # An 8 KiB cookie and a 16 KiB CSP header: 24 KiB of head.
+        cookie = b"session=" + b"c" * (8 * 1024 - 8)
+        csp = b"default-src 'self'; " + b"s" * (16 * 1024 - 20)
+        s = self.serve(responder(b"HTTP/1.1 200 OK\r\nSet-Cookie: " + cookie + b"\r\nContent-Security-Policy: "
+                                 + csp + b"\r\nContent-Length: 2\r\n\r\nok"))
+        rc, lines, _ = self.client("GET", self.url(s))
+        self.assertEqual((rc, lines), (0, ["STATUS 200"] + peers.expect_lines(b"ok")))
+
+    def test_hundred_fields_accepted(self):
+        fields = b"".join(b"X-Field-%d: value %d\r\n" % (i, i) for i in range(100))
+        s = self.serve(responder(b"HTTP/1.1 200 OK\r\n" + fields + b"Content-Length: 2\r\n\r\nok"))
+        rc, lines, _ = self.client("GET", self.url(s))
+        self.assertEqual((rc, lines), (0, ["STATUS 200"] + peers.expect_lines(b"ok")))
+
+    def test_head_over_the_default_limit_fails(self):
+        # The defaults still bound the head: 70 KiB > 64 KiB.
+        s = self.serve(responder(b"HTTP/1.1 200 OK\r\nX: " + b"v" * (70 * 1024) + b"\r\nContent-Length: 0\r\n\r\n"))
+        self.fails(["GET", self.url(s)], "ERROR RESOURCE_EXHAUSTED: http: bad response: HeaderTooLarge")
+
+    def test_status_outside_100_599_is_reported_and_framed_as_5xx(self):
+        # RFC 9110 §15: processed as a 5xx, i.e. a final response with its
+        # content; the keep-alive connection then carries the next request.
+        s = self.serve(responder(b"HTTP/1.1 600 Odd\r\nContent-Length: 3\r\n\r\nodd",
+                                 b"HTTP/1.1 099\r\nContent-Length: 2\r\n\r\nok",
+                                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        rc, lines, _ = self.client("GET", self.url(s, "/a"), self.url(s, "/b"), self.url(s, "/c"))
+        self.assertEqual((rc, lines), (0, ["STATUS 600"] + peers.expect_lines(b"odd") + ["STATUS 99"]
+                                       + peers.expect_lines(b"ok") + ["STATUS 200"] + peers.expect_lines(b"ok")))
+        self.assertEqual(len(s.conns), 1)
+
+    def test_obs_fold_unfolded(self):
+        # RFC 9112 §5.2: each obs-fold becomes SP before the value is read;
+        # here the folded Content-Length frames the body, and a folded
+        # trailer follows a chunked one.
+        s = self.serve(responder(b"HTTP/1.1 200 OK\r\nX-Folded: part one,\r\n\tpart two\r\n"
+                                 b"Content-Length:\r\n 5\r\n\r\nhello",
+                                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                 b"5\r\nworld\r\n0\r\nX-Trailer: a\r\n b\r\n\r\n"))
+        rc, lines, _ = self.client("GET", self.url(s, "/a"), self.url(s, "/b"))
+        self.assertEqual((rc, lines), (0, ["STATUS 200"] + peers.expect_lines(b"hello")
+                                       + ["STATUS 200"] + peers.expect_lines(b"world")))
+        self.assertEqual(len(s.conns), 1)
 
     def test_usage_errors(self):
         for args, msg in [(["GET"], "expected METHOD and at least one URL"),
