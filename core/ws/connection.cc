@@ -88,8 +88,7 @@ void Connection::commit(std::size_t n) noexcept {
   (void)in_.commit(std::min(n, in_.spare().size()));
 }
 
-Event Connection::next() noexcept {
-  view_live_ = false;
+Event Connection::next_slow(const ReadResult& r) noexcept {
   switch (state_) {
     case State::Open:
     case State::Closing:
@@ -100,10 +99,9 @@ Event Connection::next() noexcept {
     case State::Failed:
       return {};
   }
-  const ReadResult r = reader_.next(in_);
-  if (ABSL_PREDICT_TRUE(r.status == ReadStatus::Message)) {
+  if (r.status == ReadStatus::Message) {
     view_live_ = true;
-    if (ABSL_PREDICT_TRUE(!is_control(r.message.opcode))) return {EventType::Message, r.message};
+    if (!is_control(r.message.opcode)) return {EventType::Message, r.message};
     return on_frame(r.message);
   }
   if (r.status == ReadStatus::Error) {
@@ -117,6 +115,12 @@ Event Connection::next() noexcept {
   }
   if (eof_) return fail({.cause = FailureCause::ConnectionLost});
   return {};
+}
+
+Event Connection::next_other_state() noexcept {
+  if (state_ == State::Closed || state_ == State::Failed) return {};
+  if (state_ == State::Connecting) return next_handshake();
+  return next_slow(reader_.next(in_));  // Closing
 }
 
 Event Connection::on_frame(const Message& m) noexcept {
@@ -239,16 +243,6 @@ void Connection::flush_owed() noexcept {
     if (!r.ok() && r.error == Error::DestinationTooSmall) return;
     owed_close_len_ = -1;
   }
-}
-
-Connection::Bytes Connection::pending_output() noexcept {
-  if (ABSL_PREDICT_FALSE(owes())) flush_owed();
-  return out_.data();
-}
-
-void Connection::consume_output(std::size_t n) noexcept {
-  out_.consume(n);
-  if (ABSL_PREDICT_FALSE(owes())) flush_owed();
 }
 
 EncodeResult Connection::send_text(std::string_view payload) noexcept {

@@ -61,6 +61,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/buf/read_buf.h"
@@ -177,8 +178,19 @@ class Connection {
 
   // --- connection -> caller ----------------------------------------------
   // The next event from the bytes received so far. The previous Message's
-  // view dies here.
-  Event next() noexcept;
+  // view dies here. Inline fast path: a whole data message while Open.
+  Event next() noexcept {
+    view_live_ = false;
+    if (ABSL_PREDICT_TRUE(state_ == State::Open)) {
+      const ReadResult r = reader_.next(in_);
+      if (ABSL_PREDICT_TRUE(r.status == ReadStatus::Message && !is_control(r.message.opcode))) {
+        view_live_ = true;
+        return {EventType::Message, r.message};
+      }
+      return next_slow(r);
+    }
+    return next_other_state();
+  }
 
   // --- caller -> connection ----------------------------------------------
   // Whole messages and control frames, queued for sending. Refused with
@@ -202,9 +214,15 @@ class Connection {
 
   // --- connection -> network ---------------------------------------------
   // Bytes waiting for the transport, oldest first.
-  Bytes pending_output() noexcept;
+  Bytes pending_output() noexcept {
+    if (ABSL_PREDICT_FALSE(owes())) flush_owed();
+    return out_.data();
+  }
   // The transport took the first n bytes of pending_output().
-  void consume_output(std::size_t n) noexcept;
+  void consume_output(std::size_t n) noexcept {
+    out_.consume(n);
+    if (ABSL_PREDICT_FALSE(owes())) flush_owed();
+  }
 
   // --- time and transport failures ----------------------------------------
   // How long the current state may last: handshake_timeout while
@@ -245,6 +263,8 @@ class Connection {
 
  private:
   Connection(Role role, const Options& o);
+  Event next_slow(const ReadResult& r) noexcept;
+  Event next_other_state() noexcept;
   Event next_handshake() noexcept;
   Event next_client_handshake() noexcept;
   Event next_server_handshake() noexcept;

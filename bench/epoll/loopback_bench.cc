@@ -1,0 +1,330 @@
+// Loopback WebSocket echo, one connection, both ends in ONE thread, for the
+// epoll backend beside its floors and peers, all in the same run:
+//
+//   raw           bare blocking send/recv moving the same bytes (the posix
+//                 bench's floor): no event loop at all;
+//   epoll_raw     bare edge-triggered epoll moving the same bytes: send,
+//                 epoll_wait, recv per leg, the least an event loop does
+//                 when the peer's bytes arrive while it waits;
+//   tern_posix    tern's blocking backend at both ends;
+//   tern_epoll    tern's epoll backend at both ends on one EventLoop (and
+//                 with busy polling);
+//   beast_async   Boost.Beast's asynchronous websocket stream at both ends
+//                 on one io_context thread (Debian's Boost 1.74).
+//
+// Prints p50/p99 round trip, round trips/s, time added over each floor, and
+// for tern epoll the syscalls per round trip it counted.
+//
+//   bazel run --config=bench //bench/epoll:loopback_bench -- [rounds]
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>  // before Boost: Beast 1.74 uses std::exchange unannounced
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "backends/epoll/event_loop.h"
+#include "backends/epoll/socket.h"
+#include "backends/epoll/websocket.h"
+#include "backends/posix/socket.h"
+#include "backends/posix/websocket.h"
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using Clock = std::chrono::steady_clock;
+
+struct Row {
+  std::string name;
+  double p50_us = 0, p99_us = 0, per_sec = 0;
+  double syscalls = 0;  // per round trip, where counted
+};
+std::vector<Row> rows;
+
+void die(const char* what) {
+  std::fprintf(stderr, "loopback_bench: %s\n", what);
+  std::exit(1);
+}
+
+Row summarize(std::string name, std::vector<double>& us, double seconds) {
+  std::sort(us.begin(), us.end());
+  return {std::move(name), us[us.size() / 2], us[us.size() * 99 / 100], us.size() / seconds};
+}
+
+// Times `rounds` calls of one blocking round trip after a warm-up.
+void measure(const std::string& name, int rounds, const std::function<void()>& round_trip) {
+  for (int i = 0; i < rounds / 10; ++i) round_trip();
+  std::vector<double> us(rounds);
+  const auto start = Clock::now();
+  for (int i = 0; i < rounds; ++i) {
+    const auto t0 = Clock::now();
+    round_trip();
+    us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+  }
+  rows.push_back(summarize(name, us, std::chrono::duration<double>(Clock::now() - start).count()));
+}
+
+std::pair<int, int> tcp_pair() {
+  auto l = tern::posix::Listener::bind("127.0.0.1", 0);
+  if (!l.ok()) die("bind");
+  auto c = tern::posix::Socket::connect("127.0.0.1", l->port(), {});
+  auto s = l->accept();
+  if (!c.ok() || !s.ok()) die("connect");
+  return {::dup(c->fd()), ::dup(s->fd())};
+}
+
+void send_all(int fd, const void* p, std::size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t k = ::send(fd, c, n, MSG_NOSIGNAL);
+    if (k <= 0) die("send");
+    c += k;
+    n -= static_cast<std::size_t>(k);
+  }
+}
+void recv_all(int fd, void* p, std::size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n > 0) {
+    const ssize_t k = ::recv(fd, c, n, 0);
+    if (k <= 0) die("recv");
+    c += k;
+    n -= static_cast<std::size_t>(k);
+  }
+}
+
+// The WebSocket frame sizes on the wire: client frames are masked.
+std::size_t client_frame(std::size_t n) { return n + (n < 126 ? 2 : 4) + 4; }
+std::size_t server_frame(std::size_t n) { return n + (n < 126 ? 2 : 4); }
+
+void raw(int rounds, std::size_t size) {
+  auto [c, s] = tcp_pair();
+  std::vector<char> a(client_frame(size), 'x'), b(a.size());
+  measure("ws_echo_" + std::to_string(size) + "/raw", rounds, [&, c = c, s = s] {
+    send_all(c, a.data(), client_frame(size));
+    recv_all(s, b.data(), client_frame(size));
+    send_all(s, b.data(), server_frame(size));
+    recv_all(c, a.data(), server_frame(size));
+  });
+  ::close(c);
+  ::close(s);
+}
+
+// What any epoll loop must do per leg when the bytes arrive while it waits.
+void epoll_raw(int rounds, std::size_t size) {
+  auto [c, s] = tcp_pair();
+  const int ep = ::epoll_create1(0);
+  for (int fd : {c, s}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  }
+  std::vector<char> a(client_frame(size), 'x'), b(a.size());
+  auto wait_for = [&](int fd) {
+    epoll_event ev[2];
+    for (;;) {
+      const int n = ::epoll_wait(ep, ev, 2, -1);
+      for (int i = 0; i < n; ++i) {
+        if (ev[i].data.fd == fd) return;
+      }
+    }
+  };
+  measure("ws_echo_" + std::to_string(size) + "/epoll_raw", rounds, [&, c = c, s = s] {
+    send_all(c, a.data(), client_frame(size));
+    wait_for(s);
+    recv_all(s, b.data(), client_frame(size));
+    send_all(s, b.data(), server_frame(size));
+    wait_for(c);
+    recv_all(c, a.data(), server_frame(size));
+  });
+  ::close(ep);
+  ::close(c);
+  ::close(s);
+}
+
+void tern_posix(int rounds, std::size_t size) {
+  auto l = tern::posix::Listener::bind("127.0.0.1", 0);
+  if (!l.ok()) die("bind");
+  std::optional<tern::posix::WebSocket> server;
+  std::thread accepter([&] {
+    auto s = l->accept();
+    if (!s.ok()) die("accept");
+    auto w = tern::posix::WebSocket::accept(*std::move(s));
+    if (!w.ok()) die("ws accept");
+    server.emplace(*std::move(w));
+  });
+  auto client = tern::posix::WebSocket::connect("ws://127.0.0.1:" + std::to_string(l->port()) + "/");
+  accepter.join();
+  if (!client.ok()) die("ws connect");
+  const std::vector<std::uint8_t> payload(size, 'x');
+  measure("ws_echo_" + std::to_string(size) + "/tern_posix", rounds, [&] {
+    if (!client->send_binary(payload).ok()) die("tern send");
+    auto m = server->recv();
+    if (!m.ok()) die("tern server recv");
+    if (!server->send_binary(m->payload).ok()) die("tern server send");
+    auto back = client->recv();
+    if (!back.ok() || back->payload.size() != size) die("tern client recv");
+  });
+}
+
+void tern_epoll(int rounds, std::size_t size, absl::Duration busy_poll) {
+  using namespace tern::epoll;
+  EventLoop loop({.busy_poll = busy_poll});
+  auto listener = Listener::bind(loop, "127.0.0.1", 0);
+  if (!listener.ok()) die("bind");
+  std::optional<WebSocket> server;
+  std::uint64_t server_calls = 0;
+  loop.spawn([&]() -> Task<absl::Status> {
+    absl::StatusOr<Socket> s = co_await listener->accept();
+    if (!s.ok()) co_return s.status();
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::accept(loop, *std::move(s));
+    if (!ws.ok()) co_return ws.status();
+    server.emplace(*std::move(ws));
+    for (;;) {
+      absl::StatusOr<tern::ws::Message> m = co_await server->recv();
+      if (!m.ok()) break;
+      if (m->opcode != tern::ws::Opcode::Binary) continue;
+      if (!(co_await server->send_binary(m->payload)).ok()) break;
+    }
+    server_calls = server->read_calls() + server->write_calls();
+    co_return absl::OkStatus();
+  });
+  std::vector<double> us(rounds);
+  double seconds = 0, syscalls = 0;
+  const std::string url = "ws://127.0.0.1:" + std::to_string(listener->port()) + "/";
+  loop.spawn([&]() -> Task<absl::Status> {
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::connect(loop, url);
+    if (!ws.ok()) die("epoll connect");
+    const std::vector<std::uint8_t> payload(size, 'x');
+    for (int i = 0; i < rounds / 10; ++i) {
+      (void)co_await ws->send_binary(payload);
+      (void)co_await ws->recv();
+    }
+    const std::uint64_t calls0 = ws->read_calls() + ws->write_calls() +
+                                 (server ? server->read_calls() + server->write_calls() : 0);
+    const std::uint64_t rounds0 = loop.rounds();
+    const auto start = Clock::now();
+    for (int i = 0; i < rounds; ++i) {
+      const auto t0 = Clock::now();
+      if (!(co_await ws->send_binary(payload)).ok()) die("epoll send");
+      absl::StatusOr<tern::ws::Message> m = co_await ws->recv();
+      if (!m.ok() || m->payload.size() != size) die("epoll recv");
+      us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+    }
+    seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const std::uint64_t calls1 = ws->read_calls() + ws->write_calls() + server->read_calls() + server->write_calls();
+    syscalls = static_cast<double>(calls1 - calls0 + (loop.rounds() - rounds0)) / rounds;
+    (void)co_await ws->close();
+    listener->close();
+    co_return absl::OkStatus();
+  });
+  loop.run();
+  Row r = summarize("ws_echo_" + std::to_string(size) + (busy_poll > absl::ZeroDuration() ? "/tern_epoll_busy" : "/tern_epoll"),
+                    us, seconds);
+  r.syscalls = syscalls;
+  rows.push_back(r);
+  (void)server_calls;
+}
+
+// Beast's asynchronous stream at both ends on one io_context thread.
+void beast_async(int rounds, std::size_t size) {
+  net::io_context ioc(1);
+  net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
+  beast::websocket::stream<net::ip::tcp::socket> client(ioc);
+  std::optional<beast::websocket::stream<net::ip::tcp::socket>> server;
+  std::thread accepter([&] {
+    server.emplace(acceptor.accept());
+    server->next_layer().set_option(net::ip::tcp::no_delay(true));
+    server->binary(true);
+    server->accept();
+  });
+  client.next_layer().connect(acceptor.local_endpoint());
+  client.next_layer().set_option(net::ip::tcp::no_delay(true));
+  client.binary(true);
+  client.handshake("127.0.0.1", "/");
+  accepter.join();
+  const std::vector<std::uint8_t> payload(size, 'x');
+  beast::flat_buffer server_buf, client_buf;
+  std::vector<double> us(rounds);
+  const int warm = rounds / 10;
+  int i = -warm;
+  Clock::time_point t0, start;
+  std::function<void()> server_read = [&] {
+    server->async_read(server_buf, [&](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      server->async_write(server_buf.data(), [&](beast::error_code ec2, std::size_t) {
+        if (ec2) return;
+        server_buf.consume(server_buf.size());
+        server_read();
+      });
+    });
+  };
+  std::function<void()> client_round = [&] {
+    if (i == 0) start = Clock::now();
+    t0 = Clock::now();
+    client.async_write(net::buffer(payload), [&](beast::error_code ec, std::size_t) {
+      if (ec) die("beast write");
+      client.async_read(client_buf, [&](beast::error_code ec2, std::size_t) {
+        if (ec2 || client_buf.size() != size) die("beast read");
+        client_buf.consume(client_buf.size());
+        if (i >= 0) us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+        if (++i < rounds) {
+          client_round();
+        } else {
+          server->next_layer().close();
+        }
+      });
+    });
+  };
+  server_read();
+  client_round();
+  ioc.run();
+  rows.push_back(summarize("ws_echo_" + std::to_string(size) + "/beast_async", us,
+                           std::chrono::duration<double>(Clock::now() - start).count()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int rounds = argc > 1 ? std::atoi(argv[1]) : 20000;
+  // Optional second argument: run only the rows of that name (e.g. tern_epoll).
+  const std::string only = argc > 2 ? argv[2] : "";
+  auto want = [&](const char* row) { return only.empty() || only == row; };
+  std::printf("loopback WebSocket echo, one connection, both ends in one thread, %d rounds each\n\n", rounds);
+  for (std::size_t size : {40u, 128u}) {
+    if (want("raw")) raw(rounds, size);
+    if (want("epoll_raw")) epoll_raw(rounds, size);
+    if (want("tern_posix")) tern_posix(rounds, size);
+    if (want("tern_epoll")) tern_epoll(rounds, size, absl::ZeroDuration());
+    if (want("tern_epoll_busy")) tern_epoll(rounds, size, absl::Microseconds(50));
+    if (want("beast_async")) beast_async(rounds, size);
+  }
+  std::printf("| round trip | p50 µs | p99 µs | round trips/s | added over raw µs | added over epoll_raw µs | syscalls |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  for (const Row& r : rows) {
+    const std::string prefix = r.name.substr(0, r.name.find('/'));
+    double raw_p50 = 0, epoll_p50 = 0;
+    for (const Row& f : rows) {
+      if (f.name == prefix + "/raw") raw_p50 = f.p50_us;
+      if (f.name == prefix + "/epoll_raw") epoll_p50 = f.p50_us;
+    }
+    std::printf("| %s | %.2f | %.2f | %.0f | %+.2f | %+.2f | %s |\n", r.name.c_str(), r.p50_us, r.p99_us, r.per_sec,
+                r.p50_us - raw_p50, r.p50_us - epoll_p50,
+                r.syscalls > 0 ? std::to_string(r.syscalls).substr(0, 4).c_str() : "");
+  }
+  return 0;
+}
