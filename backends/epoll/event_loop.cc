@@ -129,6 +129,14 @@ absl::Status EventLoop::add_level_triggered(int fd, Pollable& handler, std::uint
   return absl::OkStatus();
 }
 
+void EventLoop::modify(int fd, Pollable& handler, std::uint32_t events) noexcept {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = &handler;
+  ++interest_changes_;
+  (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+}
+
 void EventLoop::remove(int fd) noexcept { (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::spawn(Task<absl::Status> task, absl::AnyInvocable<void(absl::Status) &&> on_done) {

@@ -105,6 +105,12 @@ struct LoopOptions {
   absl::Duration busy_poll = absl::ZeroDuration();
   // Timer resolution.
   absl::Duration tick = absl::Milliseconds(1);
+  // Register sockets level-triggered instead (reading interest always on,
+  // writing interest added with epoll_ctl while a write waits). Kept for
+  // the comparison in bench/epoll/trigger_bench.cc; edge-triggered is the
+  // default because it needs no epoll_ctl per blocked write and no
+  // wake-ups for a socket whose reader is busy elsewhere.
+  bool level_triggered = false;
 };
 
 class EventLoop {
@@ -170,7 +176,13 @@ class EventLoop {
   // Registers fd, edge-triggered for EPOLLIN | EPOLLOUT | EPOLLRDHUP.
   absl::Status add(int fd, Pollable& handler) noexcept;
   absl::Status add_level_triggered(int fd, Pollable& handler, std::uint32_t events) noexcept;
+  // Changes a level-triggered registration's events.
+  void modify(int fd, Pollable& handler, std::uint32_t events) noexcept;
   void remove(int fd) noexcept;
+  bool level_triggered() const noexcept { return options_.level_triggered; }
+  // epoll_ctl calls made after registration (interest changes), for tests
+  // and benchmarks.
+  std::uint64_t interest_changes() const noexcept { return interest_changes_; }
   // A waiter that suspends until something resumes it; cancelled by stop().
   void park(detail::Waiter& w) noexcept { parked_.push_back(w); }
   // Queues `w` to be resumed in this or the next round.
@@ -228,6 +240,7 @@ class EventLoop {
   std::uint64_t now_ns_ = 0;
   int budget_ = 0;
   std::uint64_t rounds_ = 0;
+  std::uint64_t interest_changes_ = 0;
   bool stopping_ = false;
   bool running_ = false;
   std::atomic<bool> stop_requested_{false};

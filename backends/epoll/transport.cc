@@ -57,9 +57,20 @@ TransportBase::~TransportBase() {
 }
 
 absl::Status TransportBase::start() noexcept {
-  if (absl::Status st = loop_->add(fd_, *this); !st.ok()) return st;
+  const absl::Status st = loop_->level_triggered()
+                              ? loop_->add_level_triggered(fd_, *this, EPOLLIN | EPOLLRDHUP)
+                              : loop_->add(fd_, *this);
+  if (!st.ok()) return st;
   registered_ = true;
   return absl::OkStatus();
+}
+
+void TransportBase::update_interest() noexcept {
+  if (!registered_ || !loop_->level_triggered()) return;
+  const bool want = writer_ != nullptr || flush_pending_ || (reader_ != nullptr && reader_wants_ == Want::Write);
+  if (want == watching_writes_) return;
+  watching_writes_ = want;
+  loop_->modify(fd_, *this, EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0));
 }
 
 std::ptrdiff_t TransportBase::read_some(std::span<std::uint8_t> into) noexcept {
@@ -121,6 +132,7 @@ void TransportBase::wait(IoOp& op, Want want) noexcept {
     if (idle_release_ns_ != 0) loop_->postpone(idle_timer_, loop_->now_ns() + idle_release_ns_);
   }
   loop_->park(op);
+  update_interest();
 }
 
 void TransportBase::handle_events(Pollable* p, std::uint32_t events) {
@@ -143,6 +155,7 @@ void TransportBase::handle_events(Pollable* p, std::uint32_t events) {
       (self->reader_wants_ == Want::Read ? self->readable_ : self->writable_)) {
     self->retry(self->reader_);
   }
+  self->update_interest();
 }
 
 void TransportBase::retry(IoOp*& slot) noexcept {
@@ -150,6 +163,7 @@ void TransportBase::retry(IoOp*& slot) noexcept {
   const Want w = op->step(op);
   if (w == Want::Done) {
     slot = nullptr;
+    update_interest();
     loop_->cancel(&slot == &reader_ ? static_cast<Timer&>(read_timer_) : static_cast<Timer&>(write_timer_));
     loop_->make_ready(*op);  // leaves the parked list
     return;

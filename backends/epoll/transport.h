@@ -104,16 +104,21 @@ class TransportBase : public Pollable {
   void (*background_close_)(TransportBase* self) = nullptr;
   // The endpoint's release_memory(), for a reader that waited long enough.
   void (*release_memory_)(TransportBase* self) = nullptr;
+  // Level-triggered mode only: asks for EPOLLOUT exactly while something
+  // waits to write.
+  void update_interest() noexcept;
 
  private:
   static void handle_events(Pollable* self, std::uint32_t events);
   void retry(IoOp*& slot) noexcept;
+
   void finish(IoOp*& slot, absl::Status why) noexcept;
   static void cancel_op(Waiter* w) noexcept;
 
   EventLoop* loop_;
   int fd_;
   bool registered_ = false;
+  bool watching_writes_ = false;  // level-triggered: EPOLLOUT registered
   bool readable_ = true;
   bool writable_ = true;
   // The peer's FIN or an error was reported: bytes before it may still be
@@ -165,6 +170,7 @@ class Transport : public TransportBase {
   // socket becomes writable, without an operation waiting on it.
   void flush_in_background() noexcept {
     flush_pending_ = flush() == Want::Write;
+    if (flush_pending_) update_interest();
   }
   // Writes what is queued (in the background if need be), then ends our
   // direction: how a Close reply or a rejection leaves.
@@ -174,6 +180,7 @@ class Transport : public TransportBase {
     } else {
       flush_pending_ = true;
       close_after_flush_ = true;
+      update_interest();
     }
   }
   // Ends our direction: TLS close_notify (best effort), then SHUT_WR.

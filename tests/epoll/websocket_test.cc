@@ -126,6 +126,19 @@ TEST(EpollWebSocket, EchoOverPlainTcpAndCleanClose) {
   EXPECT_EQ(server.last_close, 1001);
 }
 
+TEST(EpollWebSocket, LevelTriggeredModeEchoesToo) {
+  // The comparison mode of bench/epoll/trigger_bench: same behaviour.
+  EventLoop loop({.level_triggered = true});
+  EchoServer server(loop);
+  absl::Status st = run(loop, &server, [&]() -> Task<absl::Status> {
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::connect(loop, server.url());
+    if (!ws.ok()) co_return ws.status();
+    if (absl::Status e = co_await echo_round_trips(*ws); !e.ok()) co_return e;
+    co_return co_await ws->close();
+  });
+  EXPECT_TRUE(st.ok()) << st;
+}
+
 TEST(EpollWebSocket, EchoOverTls) {
   auto server_config = tls::TlsConfig::server()
                            .certificate_chain_pem(test_pki().good.cert_pem)
