@@ -145,6 +145,13 @@ absl::Status http_end_status(const http::ClientConnection& c) {
   return absl::OkStatus();
 }
 
+absl::Status http_queue_status(http::QueueError e) {
+  const std::string msg = absl::StrCat("http request: ", av(http::name(e)));
+  return e == http::QueueError::BufferFull || e == http::QueueError::TooManyInFlight
+             ? absl::ResourceExhaustedError(msg)
+             : absl::InvalidArgumentError(msg);
+}
+
 absl::Status http_not_reusable_status(const absl::Status& why) {
   return absl::FailedPreconditionError(absl::StrCat("connection not reusable: ", why.message()));
 }

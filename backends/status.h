@@ -55,6 +55,8 @@ absl::Status http_response_status(http::Error error);
 absl::Status http_end_status(const http::ClientConnection& connection);
 // A request on a connection that has ended for `why`.
 absl::Status http_not_reusable_status(const absl::Status& why);
+// Why ClientConnection::queue_request() refused a request.
+absl::Status http_queue_status(http::QueueError error);
 
 }  // namespace tern
 

@@ -3,22 +3,12 @@
 #include "absl/strings/str_cat.h"
 #include "backends/epoll/socket.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::epoll {
 
 using detail::Want;
-
-namespace {
-absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
-
-absl::Status queue_status(http::QueueError e) {
-  const std::string msg = absl::StrCat("http request: ", av(http::name(e)));
-  return e == http::QueueError::BufferFull || e == http::QueueError::TooManyInFlight
-             ? absl::ResourceExhaustedError(msg)
-             : absl::InvalidArgumentError(msg);
-}
-}  // namespace
 
 HttpConnection::State::State(EventLoop& loop, int fd, const HttpOptions& o, tls::Channel channel,
                              std::string authority) noexcept
@@ -40,15 +30,14 @@ HttpConnection::~HttpConnection() = default;
 
 Task<absl::StatusOr<HttpConnection>> HttpConnection::connect(EventLoop& loop, std::string url_text,
                                                              HttpOptions o) {
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) co_return url_status(url_text, e);
-  if (url.websocket()) co_return absl::InvalidArgumentError("HTTP URL must be http:// or https://");
+  absl::StatusOr<Url> parsed = http_url(url_text);
+  if (!parsed.ok()) co_return parsed.status();
+  const Url& url = *parsed;
   absl::StatusOr<tls::Channel> channel = tls::Channel::for_url(url, o.tls);
   if (!channel.ok()) co_return channel.status();
   absl::StatusOr<Socket> socket = co_await connect_tcp(loop, std::string(url.host), url.port, o.socket);
   if (!socket.ok()) co_return socket.status();
-  auto state = std::make_unique<State>(loop, socket->release(), o, *std::move(channel),
-                                       absl::StrCat(av(url.host), ":", url.port));
+  auto state = std::make_unique<State>(loop, socket->release(), o, *std::move(channel), ::tern::authority(url));
   if (absl::Status st = state->start(); !st.ok()) co_return st;
   if (state->channel().secure()) {
     // TLS first, so that certificate failures are reported by connect().
@@ -76,7 +65,7 @@ Want HttpConnection::RequestAwaiter::run() noexcept {
     }
     const http::QueueError e = copy.empty() ? c.queue_request() : c.queue_request(copy);
     if (e != http::QueueError::None) {
-      result = queue_status(e);
+      result = http_queue_status(e);
       return Want::Done;
     }
     queued_request = true;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::epoll {
@@ -51,9 +52,9 @@ WebSocket::~WebSocket() = default;
 
 Task<absl::StatusOr<WebSocket>> WebSocket::connect(EventLoop& loop, std::string url_text,
                                                    WebSocketOptions o) {
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) co_return url_status(url_text, e);
-  if (!url.websocket()) co_return absl::InvalidArgumentError("websocket URL must be ws:// or wss://");
+  absl::StatusOr<Url> parsed = websocket_url(url_text);
+  if (!parsed.ok()) co_return parsed.status();
+  const Url& url = *parsed;
   absl::StatusOr<ws::Connection> conn = ws::Connection::client(url, connection_options(o));
   if (!conn.ok()) co_return conn.status();
   absl::StatusOr<tls::Channel> channel = tls::Channel::for_url(url, o.tls);

@@ -2,27 +2,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::posix {
-namespace {
-absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
-
-absl::Status queue_status(http::QueueError e) {
-  const std::string msg = absl::StrCat("http request: ", av(http::name(e)));
-  return e == http::QueueError::BufferFull || e == http::QueueError::TooManyInFlight
-             ? absl::ResourceExhaustedError(msg)
-             : absl::InvalidArgumentError(msg);
-}
-}  // namespace
 
 absl::StatusOr<HttpConnection> HttpConnection::connect(std::string_view url_text, const HttpOptions& o) {
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) return url_status(url_text, e);
-  if (url.websocket()) return absl::InvalidArgumentError("HTTP URL must be http:// or https://");
-  absl::StatusOr<Stream> stream = Stream::connect(url, o.tls, o.socket);
+  absl::StatusOr<Url> url = http_url(url_text);
+  if (!url.ok()) return url.status();
+  absl::StatusOr<Stream> stream = Stream::connect(*url, o.tls, o.socket);
   if (!stream.ok()) return stream.status();
-  return HttpConnection(*std::move(stream), o, absl::StrCat(av(url.host), ":", url.port));
+  return HttpConnection(*std::move(stream), o, ::tern::authority(*url));
 }
 
 absl::Status HttpConnection::finish(absl::Status why) {
@@ -63,13 +53,13 @@ absl::Status HttpConnection::write_request() {
     conn_.request_buffer().truncate(conn_.pending_output().size());  // drop the unsent request
     return st;
   }
-  if (const http::QueueError e = conn_.queue_request(); e != http::QueueError::None) return queue_status(e);
+  if (const http::QueueError e = conn_.queue_request(); e != http::QueueError::None) return http_queue_status(e);
   return flush();
 }
 
 absl::Status HttpConnection::write_request(std::span<const std::uint8_t> request) {
   if (absl::Status st = check_usable(); !st.ok()) return st;
-  if (const http::QueueError e = conn_.queue_request(request); e != http::QueueError::None) return queue_status(e);
+  if (const http::QueueError e = conn_.queue_request(request); e != http::QueueError::None) return http_queue_status(e);
   return flush();
 }
 

@@ -5,14 +5,15 @@
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::posix {
 
 absl::StatusOr<WebSocket> WebSocket::connect(std::string_view url_text, const WebSocketOptions& o) {
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) return url_status(url_text, e);
-  if (!url.websocket()) return absl::InvalidArgumentError("websocket URL must be ws:// or wss://");
+  absl::StatusOr<Url> parsed = websocket_url(url_text);
+  if (!parsed.ok()) return parsed.status();
+  const Url& url = *parsed;
   absl::StatusOr<ws::Connection> conn = ws::Connection::client(url, connection_options(o));
   if (!conn.ok()) return conn.status();
   const absl::Time deadline = absl::Now() + o.handshake_timeout;

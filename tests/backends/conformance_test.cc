@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/support/canned_http_server.h"
+#include "tests/support/raw_ws_server.h"
 #include "tests/tls/test_pki.h"
 
 namespace tern {
@@ -36,17 +37,6 @@ using TaskOf = typename B::template Task<absl::Status>;
 
 std::span<const std::uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-tls::TlsConfig server_tls(const tls::testing::CertAndKey& id) {
-  auto c = tls::TlsConfig::server().certificate_chain_pem(id.cert_pem).private_key_pem(id.key_pem).build();
-  EXPECT_TRUE(c.ok()) << c.status();
-  return *c;
-}
-tls::TlsConfig client_tls() {
-  auto c = tls::TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
-  EXPECT_TRUE(c.ok()) << c.status();
-  return *c;
 }
 
 // A WebSocket echo server written over the concept: accepts `clients`
@@ -127,41 +117,6 @@ TaskOf<B> echo_round_trips(typename B::WebSocket& ws) {
   co_return absl::OkStatus();
 }
 
-// A blocking thread that completes the server's half of the handshake and
-// then runs `after` on the raw socket: for peers that misbehave on purpose.
-class RawWsServer {
- public:
-  template <typename F>
-  explicit RawWsServer(F after) {
-    auto l = posix::Listener::bind("127.0.0.1", 0);
-    EXPECT_TRUE(l.ok());
-    listener_ = *std::move(l);
-    thread_ = std::thread([this, after = std::move(after)]() mutable {
-      auto s = listener_.accept();
-      if (!s.ok()) return;
-      ReadBuf in(4096);
-      auto hs = ws::ServerHandshake::create({});
-      while (hs->read_request(in) == http::Progress::NeedMore) {
-        auto n = s->read_some(in.spare());
-        if (!n.ok() || *n == 0) return;
-        (void)in.commit(*n);
-      }
-      WriteBuf out(4096);
-      if (hs->accept(in, out) != ws::HandshakeError::None) return;
-      after(*s, out);
-    });
-  }
-  ~RawWsServer() {
-    listener_.shutdown();
-    thread_.join();
-  }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(listener_.port()) + "/"; }
-
- private:
-  posix::Listener listener_;
-  std::thread thread_;
-};
-
 std::uint16_t closed_port() {
   auto l = posix::Listener::bind("127.0.0.1", 0);
   EXPECT_TRUE(l.ok());
@@ -223,8 +178,8 @@ TYPED_TEST(Conformance, WebSocketEchoPingAndCleanClose) {
 
 TYPED_TEST(Conformance, WebSocketOverTlsAndCertificateFailures) {
   using B = TypeParam;
-  const tls::TlsConfig good = server_tls(test_pki().good);
-  const tls::TlsConfig client = client_tls();
+  const tls::TlsConfig good = tls::testing::server_tls_config(test_pki().good);
+  const tls::TlsConfig client = tls::testing::client_tls_config();
   EchoServer<B> server;
   server.start(this->ctx, {.tls = &good});
   absl::Status st = this->run([&]() -> TaskOf<B> {
@@ -242,7 +197,7 @@ TYPED_TEST(Conformance, WebSocketOverTlsAndCertificateFailures) {
                            std::pair{&test_pki().self_signed, "UntrustedCertificate"},
                            std::pair{&test_pki().expired, "CertificateExpired"}}) {
     SCOPED_TRACE(cause);
-    const tls::TlsConfig bad = server_tls(*id);
+    const tls::TlsConfig bad = tls::testing::server_tls_config(*id);
     EchoServer<B> refusing;
     refusing.start(this->ctx, {.tls = &bad});
     absl::Status failed = this->run([&]() -> TaskOf<B> {
@@ -267,7 +222,7 @@ TYPED_TEST(Conformance, WebSocketRefusedAndSilentPeers) {
   EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
 
   std::atomic<bool> done{false};
-  RawWsServer silent([&](posix::Socket&, WriteBuf&) {  // never answers the upgrade
+  testing::RawWsServer silent([&](posix::Socket&, WriteBuf&) {  // never answers the upgrade
     while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   });
   WebSocketOptions o;
@@ -283,7 +238,7 @@ TYPED_TEST(Conformance, WebSocketRefusedAndSilentPeers) {
 TYPED_TEST(Conformance, WebSocketHandshakeTimeoutIsTheCoresDecision) {
   using B = TypeParam;
   std::atomic<bool> done{false};
-  RawWsServer silent([&](posix::Socket&, WriteBuf&) {
+  testing::RawWsServer silent([&](posix::Socket&, WriteBuf&) {
     while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   });
   WebSocketOptions o;
@@ -300,7 +255,7 @@ TYPED_TEST(Conformance, WebSocketHandshakeTimeoutIsTheCoresDecision) {
 TYPED_TEST(Conformance, WebSocketProtocolErrorSendsTheCloseCodeAndNamesTheCause) {
   using B = TypeParam;
   std::string seen_by_server;
-  RawWsServer server([&](posix::Socket& s, WriteBuf& out) {
+  testing::RawWsServer server([&](posix::Socket& s, WriteBuf& out) {
     // The 101 and a masked frame (clients must reject those) in one write.
     const std::uint8_t masked[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
     (void)out.append(masked);
@@ -528,8 +483,8 @@ TYPED_TEST(Conformance, HttpFailuresArePrecise) {
 
 TYPED_TEST(Conformance, Https) {
   using B = TypeParam;
-  const tls::TlsConfig good = server_tls(test_pki().good);
-  const tls::TlsConfig client = client_tls();
+  const tls::TlsConfig good = tls::testing::server_tls_config(test_pki().good);
+  const tls::TlsConfig client = tls::testing::client_tls_config();
   testing::CannedHttpServer server(&good);
   const http::RequestWriter w = make_writer();
   absl::Status st = this->run([&]() -> TaskOf<B> {

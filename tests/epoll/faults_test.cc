@@ -20,45 +20,10 @@
 #include "core/ws/frame_writer.h"
 #include "core/ws/handshake.h"
 #include "gtest/gtest.h"
+#include "tests/support/raw_ws_server.h"
 
 namespace tern::epoll {
 namespace {
-
-// A blocking server thread that completes the opening handshake on one
-// client and then runs `after(socket)`.
-class RawServer {
- public:
-  template <typename F>
-  explicit RawServer(F after) {
-    auto l = posix::Listener::bind("127.0.0.1", 0);
-    EXPECT_TRUE(l.ok());
-    listener_ = *std::move(l);
-    thread_ = std::thread([this, after = std::move(after)]() mutable {
-      auto s = listener_.accept();
-      if (!s.ok()) return;
-      ReadBuf in(4096);
-      auto hs = ws::ServerHandshake::create({});
-      while (hs->read_request(in) == http::Progress::NeedMore) {
-        auto n = s->read_some(in.spare());
-        if (!n.ok() || *n == 0) return;
-        (void)in.commit(*n);
-      }
-      WriteBuf out(4096);
-      if (hs->accept(in, out) != ws::HandshakeError::None) return;
-      if (!s->write_all(out.data()).ok()) return;
-      after(*s);
-    });
-  }
-  ~RawServer() {
-    listener_.shutdown();
-    thread_.join();
-  }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(listener_.port()) + "/"; }
-
- private:
-  posix::Listener listener_;
-  std::thread thread_;
-};
 
 template <typename F>
 absl::Status run_task(EventLoop& loop, F body) {
@@ -69,7 +34,8 @@ absl::Status run_task(EventLoop& loop, F body) {
 }
 
 TEST(EpollFaults, PeerVanishingMidFrameIsConnectionLost) {
-  RawServer server([](posix::Socket& s) {
+  testing::RawWsServer server([](posix::Socket& s, WriteBuf& reply) {
+    if (!s.write_all(reply.data()).ok()) return;
     const std::uint8_t half[] = {0x82, 0x7E, 0x01, 0x00, 'a', 'b', 'c'};  // 256 B announced, 3 sent
     (void)s.write_all(half);
     s.close();
@@ -88,7 +54,8 @@ TEST(EpollFaults, PeerVanishingMidFrameIsConnectionLost) {
 
 TEST(EpollFaults, PeerThatReadsNothingHitsTheWriteDeadline) {
   std::atomic<bool> done{false};
-  RawServer server([&](posix::Socket&) {
+  testing::RawWsServer server([&](posix::Socket& s, WriteBuf& reply) {
+    if (!s.write_all(reply.data()).ok()) return;
     while (!done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // reads nothing
   });
   EventLoop loop;
@@ -173,7 +140,8 @@ struct FloodFigures {
 FloodFigures flood_scenario(int budget) {
   std::atomic<bool> stop{false};
   const std::size_t kFrames = 200'000;
-  RawServer flood([&](posix::Socket& s) {
+  testing::RawWsServer flood([&](posix::Socket& s, WriteBuf& reply) {
+    if (!s.write_all(reply.data()).ok()) return;
     ws::FrameWriter w(ws::Role::Server);
     WriteBuf out(1 << 20);
     const std::string payload(100, 'f');
@@ -184,7 +152,8 @@ FloodFigures flood_scenario(int budget) {
       if (!s.write_all(out.data()).ok()) return;
     }
   });
-  RawServer trickle([&](posix::Socket& s) {
+  testing::RawWsServer trickle([&](posix::Socket& s, WriteBuf& reply) {
+    if (!s.write_all(reply.data()).ok()) return;
     ws::FrameWriter w(ws::Role::Server);
     WriteBuf out(256);
     for (int i = 0; i < 2000 && !stop.load(); ++i) {

@@ -124,11 +124,8 @@ MemoryFigure measure_idle_connections(int count, bool tls) {
   std::optional<tls::TlsConfig> server_tls, client_tls;
   if (tls) {
     using tls::testing::test_pki;
-    server_tls = *tls::TlsConfig::server()
-                      .certificate_chain_pem(test_pki().good.cert_pem)
-                      .private_key_pem(test_pki().good.key_pem)
-                      .build();
-    client_tls = *tls::TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
+    server_tls = tls::testing::server_tls_config(test_pki().good);
+    client_tls = tls::testing::client_tls_config();
   }
   EventLoop loop;
   auto listener = Listener::bind(loop, "127.0.0.1", 0, 4096);

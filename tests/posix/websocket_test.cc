@@ -21,18 +21,6 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-tls::TlsConfig server_tls(const tls::testing::CertAndKey& id) {
-  auto c = tls::TlsConfig::server().certificate_chain_pem(id.cert_pem).private_key_pem(id.key_pem).build();
-  EXPECT_TRUE(c.ok()) << c.status();
-  return *c;
-}
-
-tls::TlsConfig client_tls() {
-  auto c = tls::TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
-  EXPECT_TRUE(c.ok()) << c.status();
-  return *c;
-}
-
 // A tern echo server on a thread: accepts `clients` connections one after
 // another and echoes Text/Binary until each closes.
 class EchoServer {
@@ -89,8 +77,8 @@ class EchoServer {
 // What only the blocking backend has; the behaviour every backend shares is
 // in tests/backends/conformance_test.cc.
 TEST(PosixWebSocket, OwnedMessagesTlsStreamAndClose) {
-  const tls::TlsConfig server_config = server_tls(test_pki().good);
-  const tls::TlsConfig client_config = client_tls();
+  const tls::TlsConfig server_config = tls::testing::server_tls_config(test_pki().good);
+  const tls::TlsConfig client_config = tls::testing::client_tls_config();
   EchoServer server({.tls = &server_config});
   auto ws = WebSocket::connect(server.url("wss"), {.tls = &client_config});
   ASSERT_TRUE(ws.ok()) << ws.status();

@@ -504,7 +504,9 @@ TEST(TlsChannel, ForUrlPicksPlainOrTls) {
     absl::StatusOr<Channel> ch = Channel::for_url(url, &config);
     ASSERT_TRUE(ch.ok()) << ch.status();
     EXPECT_EQ(ch->secure(), row.secure);
-    if (row.secure) EXPECT_EQ(ch->codec()->role(), Role::Client);
+    if (row.secure) {
+      EXPECT_EQ(ch->codec()->role(), Role::Client);
+    }
     // The system trust store when no config is given.
     absl::StatusOr<Channel> sys = Channel::for_url(url, nullptr);
     ASSERT_TRUE(sys.ok()) << sys.status();
@@ -620,7 +622,9 @@ TEST(TlsChannel, PullNamesAreDistinct) {
   for (Pull a : all) {
     EXPECT_NE(name(a), "Unknown");
     for (Pull b : all) {
-      if (a != b) EXPECT_NE(name(a), name(b));
+      if (a != b) {
+        EXPECT_NE(name(a), name(b));
+      }
     }
   }
 }

@@ -139,4 +139,18 @@ const TestPki& test_pki() {
   return *pki;
 }
 
+TlsConfig server_tls_config(const CertAndKey& id) {
+  absl::StatusOr<TlsConfig> c =
+      TlsConfig::server().certificate_chain_pem(id.cert_pem).private_key_pem(id.key_pem).build();
+  if (!c.ok()) std::abort();
+  return *std::move(c);
+}
+
+TlsConfig client_tls_config() {
+  absl::StatusOr<TlsConfig> c =
+      TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
+  if (!c.ok()) std::abort();
+  return *std::move(c);
+}
+
 }  // namespace tern::tls::testing

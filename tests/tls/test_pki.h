@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/tls/tls_config.h"
+
 namespace tern::tls::testing {
 
 struct CertAndKey {
@@ -29,6 +31,12 @@ struct TestPki {
 
 // Generated on first use, then shared by the whole process.
 const TestPki& test_pki();
+
+// A server configuration presenting `id`, and a client one that trusts the
+// test CA only (the system store off). Abort the test on failure: the PKI
+// is known-good.
+TlsConfig server_tls_config(const CertAndKey& id);
+TlsConfig client_tls_config();
 
 }  // namespace tern::tls::testing
 

@@ -133,7 +133,9 @@ void run(testing::SplitFn split, std::uint64_t seed, int count) {
   Direction s2c(*s, *c, ws::Role::Server);
   std::size_t next_up = 0, next_down = 0;
   for (int rounds = 0; rounds < 50'000'000; ++rounds) {
-    if (c2s.idle() && next_up < up.size()) ASSERT_TRUE(c2s.send(up[next_up++]));
+    if (c2s.idle() && next_up < up.size()) {
+      ASSERT_TRUE(c2s.send(up[next_up++]));
+    }
     if (s2c.idle() && next_down < down.size()) {
       ASSERT_TRUE(s2c.send(down[next_down++]));
     }
