@@ -1,0 +1,475 @@
+#include "backends/asio/transport.h"
+
+#include <cerrno>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "asio/error.hpp"
+#include "backends/asio/socket.h"
+#include "backends/status.h"
+
+namespace tern::asio::detail {
+
+namespace {
+
+constexpr Clock::time_point kNever = Clock::time_point::max();
+
+Clock::duration to_clock(absl::Duration d) {
+  return std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+}  // namespace
+
+// What every internal handler shares: it holds a reference to the
+// transport while it exists, runs on the connection's executor and takes its
+// memory from the connection's HandlerMemory. One destroyed without running
+// (a moved-from one never counts) means the io_context is going away.
+template <typename Endpoint>
+struct Transport<Endpoint>::HandlerBase {
+  explicit HandlerBase(Transport* t) noexcept : t(t), owns(true) { t->add_ref(); }
+  HandlerBase(HandlerBase&& o) noexcept : t(o.t), owns(std::exchange(o.owns, false)) {}
+  HandlerBase(const HandlerBase&) = delete;
+  HandlerBase& operator=(const HandlerBase&) = delete;
+  ~HandlerBase() {
+    if (owns) {
+      t->abandon();
+      t->release();
+    }
+  }
+  // Marks the handler as run; the caller releases the reference when done.
+  Transport* take() noexcept {
+    owns = false;
+    return t;
+  }
+
+  using executor_type = Executor;
+  executor_type get_executor() const noexcept { return t->executor_; }
+  using allocator_type = HandlerAllocator<void>;
+  allocator_type get_allocator() const noexcept { return allocator_type(&t->memory_); }
+
+  Transport* t;
+  bool owns;
+};
+
+template <typename Endpoint>
+struct Transport<Endpoint>::ReadDone : HandlerBase {
+  using HandlerBase::HandlerBase;
+  using cancellation_slot_type = ::asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept { return this->t->read_signal_.slot(); }
+  void operator()(const std::error_code& ec, std::size_t n) {
+    Transport* t = this->take();
+    t->on_read(ec, n);
+    t->release();
+  }
+};
+
+template <typename Endpoint>
+struct Transport<Endpoint>::WriteDone : HandlerBase {
+  using HandlerBase::HandlerBase;
+  using cancellation_slot_type = ::asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept { return this->t->write_signal_.slot(); }
+  void operator()(const std::error_code& ec, std::size_t n) {
+    Transport* t = this->take();
+    t->on_write(ec, n);
+    t->release();
+  }
+};
+
+template <typename Endpoint>
+struct Transport<Endpoint>::TimerDone : HandlerBase {
+  TimerDone(Transport* t, std::uint64_t generation) noexcept : HandlerBase(t), generation(generation) {}
+  void operator()(const std::error_code&) {
+    Transport* t = this->take();
+    // A wait replaced by an earlier deadline, or cancelled by owner_gone().
+    if (generation == t->timer_generation_ && !t->closed_) t->on_timer();
+    t->release();
+  }
+  std::uint64_t generation;
+};
+
+// A completion posted for later: an op finished inside its initiating
+// function, or a cancelled op whose socket operation is not the read.
+template <typename Endpoint>
+struct Transport<Endpoint>::Kick : HandlerBase {
+  Kick(Transport* t, Side side) noexcept : HandlerBase(t), side(side) {}
+  void operator()() {
+    Transport* t = this->take();
+    t->on_kick(side);
+    t->release();
+  }
+  Side side;
+};
+
+// Installed in the caller's cancellation slot while its op waits.
+template <typename Endpoint>
+struct Transport<Endpoint>::CancelForward {
+  Transport* t;
+  Side side;
+  void operator()(::asio::cancellation_type type) { t->cancel(side, type); }
+};
+
+template <typename Endpoint>
+Transport<Endpoint>::Transport(Socket socket, const SocketOptions& o, tls::Channel channel, Endpoint endpoint)
+    : executor_(socket.get_executor()),
+      socket_(std::move(socket)),
+      timer_(executor_),
+      channel_(std::move(channel)),
+      endpoint_(std::move(endpoint)),
+      read_timeout_(o.read_timeout),
+      write_timeout_(o.write_timeout) {
+  if (read_timeout_ != absl::InfiniteDuration()) read_timeout_d_ = to_clock(read_timeout_);
+  if (write_timeout_ != absl::InfiniteDuration()) write_timeout_d_ = to_clock(write_timeout_);
+  std::error_code ec;
+  // Writes are tried directly first; a would-block goes to the reactor.
+  socket_.non_blocking(true, ec);
+  if (ec) set_error(io_status(ec, "socket"));
+}
+
+template <typename Endpoint>
+Transport<Endpoint>::~Transport() = default;
+
+template <typename Endpoint>
+void Transport<Endpoint>::owner_gone() noexcept {
+  closed_ = true;
+  std::error_code ec;
+  socket_.close(ec);
+  timer_.cancel();
+  ++timer_generation_;
+  release();
+}
+
+// --- operations ----------------------------------------------------------
+
+template <typename Endpoint>
+void Transport<Endpoint>::start_op(Op* op, Side side) noexcept {
+  slot(side) = op;
+  const Want w = op->step(op);
+  if (w == Want::Done) {
+    // Asio's rule: never complete inside the initiating function.
+    deliver_pending_[static_cast<int>(side)] = true;
+    post_kick(side);
+    return;
+  }
+  if (op->slot.is_connected()) op->slot.template emplace<CancelForward>(CancelForward{this, side});
+  wait(side, w);
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::retry(Side side) noexcept {
+  Op* op = slot(side);
+  if (op == nullptr || deliver_pending_[static_cast<int>(side)]) return;
+  // The read buffer is the kernel's while a read is in flight.
+  if (side == Side::Reader && read_in_flight_) return;
+  const Want w = op->step(op);
+  if (w == Want::Done) {
+    op->finish(op, true);
+    return;
+  }
+  wait(side, w);
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::wait(Side side, Want want) noexcept {
+  if (side == Side::Reader) reader_wants_ = want;
+  if (want == Want::Read) {
+    if (read_timeout_d_ != Clock::duration::zero()) read_deadline_ = Clock::now() + read_timeout_d_;
+    start_read();
+  } else if (write_timeout_d_ != Clock::duration::zero()) {
+    write_deadline_ = Clock::now() + write_timeout_d_;
+  }
+  if (read_timeout_d_ != Clock::duration::zero() || write_timeout_d_ != Clock::duration::zero()) arm_timer();
+  // Waiting on a write that is not in flight would wait forever: the step
+  // said Write because the kernel is full, so flush() started one, unless
+  // the transport failed meanwhile (then retry at once).
+  if (want == Want::Write && !write_in_flight_) post_kick(side);
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::cancel(Side side, ::asio::cancellation_type type) noexcept {
+  Op* op = slot(side);
+  if (op == nullptr || deliver_pending_[static_cast<int>(side)]) return;
+  using ::asio::cancellation_type;
+  if ((type & (cancellation_type::terminal | cancellation_type::partial | cancellation_type::total)) ==
+      cancellation_type::none) {
+    return;
+  }
+  op->cancelled = op->cancelled | type;
+  if (side == Side::Reader) {
+    if (reader_wants_ == Want::Read && read_in_flight_) {
+      read_signal_.emit(cancellation_type::terminal);  // on_read steps the op
+    } else {
+      post_kick(side);
+    }
+    return;
+  }
+  // A write: stop the socket operation only where the op's step will honour
+  // the cancellation (websocket.h: terminal always; partial while nothing
+  // is half-sent). Otherwise the step sees the request when the write
+  // completes.
+  const bool terminal = (type & cancellation_type::terminal) != cancellation_type::none;
+  const bool partial = (type & cancellation_type::partial) != cancellation_type::none;
+  if (write_in_flight_ && (terminal || (partial && written_since_drain_ == 0))) {
+    write_signal_.emit(cancellation_type::terminal);
+  }
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::on_kick(Side side) noexcept {
+  Op* op = slot(side);
+  if (op == nullptr) return;
+  if (deliver_pending_[static_cast<int>(side)]) {
+    op->finish(op, true);
+    return;
+  }
+  retry(side);
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::abandon() noexcept {
+  add_ref();
+  for (Side side : {Side::Reader, Side::Writer}) {
+    if (Op* op = slot(side)) op->finish(op, false);
+  }
+  release();
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::post_kick(Side side) noexcept {
+  ::asio::post(executor_, Kick(this, side));
+}
+
+// --- the read and the write in flight -------------------------------------
+
+template <typename Endpoint>
+void Transport<Endpoint>::start_read() noexcept {
+  if (read_in_flight_ || closed_) return;
+  const std::span<std::uint8_t> space = channel_.read_space(endpoint_.read_buffer());
+  read_in_flight_ = true;
+  socket_.async_read_some(::asio::buffer(space.data(), space.size()), ReadDone(this));
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::on_read(const std::error_code& ec, std::size_t n) noexcept {
+  read_in_flight_ = false;
+  read_deadline_ = kNever;
+  ++read_calls_;
+  if (!ec) {
+    channel_.received(n, endpoint_.read_buffer());
+  } else if (ec == ::asio::error::eof) {
+    eof_ = true;
+    channel_.received_eof();
+  } else if (ec != ::asio::error::operation_aborted) {
+    // Aborted: a cancellation, a deadline or owner_gone(); the step decides.
+    set_error(io_status(ec, "read"));
+  }
+  if (reader_wants_ == Want::Read) retry(Side::Reader);
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::start_write() noexcept {
+  if (write_in_flight_ || closed_ || failed()) return;
+  const std::span<const std::uint8_t> out = channel_.output(endpoint_);
+  if (out.empty()) return;
+  write_in_flight_ = true;
+  socket_.async_write_some(::asio::buffer(out.data(), out.size()), WriteDone(this));
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::on_write(const std::error_code& ec, std::size_t n) noexcept {
+  write_in_flight_ = false;
+  ++write_calls_;
+  if (!ec) {
+    channel_.written(endpoint_, n);
+    written_since_drain_ += n;
+    if (channel_.output(endpoint_).empty()) written_since_drain_ = 0;
+  } else if (ec != ::asio::error::operation_aborted) {
+    set_error(io_status(ec, "write"));
+    endpoint_.abort();
+  }
+  // Keep draining unless stopped (a cancellation, a deadline, owner_gone()).
+  if (!ec) start_write();
+  if (!write_in_flight_) {
+    write_deadline_ = kNever;
+    if (close_after_flush_ && !failed() && channel_.output(endpoint_).empty()) {
+      close_after_flush_ = false;
+      close_write();
+    }
+  }
+  if (writer_ != nullptr) retry(Side::Writer);
+  if (reader_wants_ == Want::Write) retry(Side::Reader);
+}
+
+// --- time -----------------------------------------------------------------
+
+template <typename Endpoint>
+void Transport<Endpoint>::set_state_timeout(absl::Duration d) noexcept {
+  if (d == absl::InfiniteDuration()) {
+    state_deadline_ = kNever;
+    // Unlike the per-wait deadlines (moved lazily, see arm_timer()), a state
+    // ends once: stop the timer now if nothing else needs it, so a finished
+    // handshake or close does not keep the io_context busy.
+    const bool reading = read_in_flight_ && read_deadline_ != kNever;
+    const bool writing = write_in_flight_ && write_deadline_ != kNever;
+    if (timer_armed_ && !reading && !writing) {
+      timer_armed_ = false;
+      ++timer_generation_;
+      timer_.cancel();
+    }
+    return;
+  }
+  state_deadline_ = Clock::now() + to_clock(d);
+  arm_timer();
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::arm_timer() noexcept {
+  Clock::time_point earliest = state_deadline_;
+  if (read_in_flight_ && read_deadline_ < earliest) earliest = read_deadline_;
+  if (write_in_flight_ && write_deadline_ < earliest) earliest = write_deadline_;
+  if (earliest == kNever || closed_) return;
+  // Armed at or before it: that wait re-arms when it fires.
+  if (timer_armed_ && armed_at_ <= earliest) return;
+  timer_.expires_at(earliest);  // a pending wait ends as a stale generation
+  armed_at_ = earliest;
+  timer_armed_ = true;
+  timer_.async_wait(TimerDone(this, ++timer_generation_));
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::on_timer() noexcept {
+  timer_armed_ = false;
+  const Clock::time_point now = Clock::now();
+  if (read_in_flight_ && read_deadline_ <= now) {
+    read_deadline_ = kNever;
+    set_error(absl::DeadlineExceededError(
+        absl::StrCat("read timed out after ", absl::FormatDuration(read_timeout_))));
+    read_signal_.emit(::asio::cancellation_type::terminal);
+  }
+  if (write_in_flight_ && write_deadline_ <= now && (writer_ != nullptr || reader_wants_ == Want::Write)) {
+    write_deadline_ = kNever;
+    set_error(absl::DeadlineExceededError(
+        absl::StrCat("write timed out after ", absl::FormatDuration(write_timeout_))));
+    endpoint_.abort();
+    write_signal_.emit(::asio::cancellation_type::terminal);
+  }
+  if (state_deadline_ <= now) {
+    state_deadline_ = kNever;
+    if (on_state_timeout != nullptr) on_state_timeout(this);
+    // The reader learns of it from its next step.
+    if (read_in_flight_) {
+      read_signal_.emit(::asio::cancellation_type::terminal);
+    } else if (reader_wants_ == Want::Write) {
+      retry(Side::Reader);
+    }
+  }
+  arm_timer();
+}
+
+// --- bytes ------------------------------------------------------------------
+
+template <typename Endpoint>
+Want Transport<Endpoint>::fill() noexcept {
+  ReadBuf& buf = endpoint_.read_buffer();
+  for (;;) {
+    if (ABSL_PREDICT_FALSE(failed())) {
+      endpoint_.abort();  // a deadline may have failed us between steps
+      return Want::Done;
+    }
+    switch (channel_.pull(buf)) {
+      case tls::Pull::Data:
+        return Want::Done;
+      case tls::Pull::Input:
+        if (channel_.read_space(buf).empty()) return fail(absl::ResourceExhaustedError("read buffer full"));
+        return Want::Read;
+      case tls::Pull::Closed:
+        eof_ = true;
+        endpoint_.receive_eof();
+        return Want::Done;
+      case tls::Pull::Failed:
+        flush_background();  // the alert telling the peer why
+        return fail(tls_status(*channel_.codec()));
+      case tls::Pull::Full:
+        return fail(absl::ResourceExhaustedError("read buffer full"));
+      case tls::Pull::Flush:
+        if (const Want w = flush(); w != Want::Done) return w;
+        continue;
+    }
+  }
+}
+
+template <typename Endpoint>
+Want Transport<Endpoint>::flush() noexcept {
+  if (write_in_flight_) return Want::Write;
+  for (;;) {
+    if (ABSL_PREDICT_FALSE(failed())) {
+      endpoint_.abort();
+      return Want::Done;
+    }
+    const std::span<const std::uint8_t> out = channel_.output(endpoint_);
+    if (out.empty()) {
+      written_since_drain_ = 0;
+      return Want::Done;
+    }
+    if (ABSL_PREDICT_FALSE(closed_)) return Want::Done;
+    std::error_code ec;
+    const std::size_t n = socket_.write_some(::asio::buffer(out.data(), out.size()), ec);
+    ++write_calls_;
+    if (ABSL_PREDICT_TRUE(!ec)) {
+      channel_.written(endpoint_, n);
+      written_since_drain_ += n;
+      if (ABSL_PREDICT_TRUE(n == out.size())) continue;
+      // The kernel is full: the rest goes through the reactor.
+      start_write();
+      return Want::Write;
+    }
+    if (ec == ::asio::error::would_block || ec == ::asio::error::try_again) {
+      start_write();
+      return Want::Write;
+    }
+    return fail(io_status(ec, "write"));
+  }
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::flush_then_close() noexcept {
+  if (flush() == Want::Done) {
+    close_write();
+  } else {
+    close_after_flush_ = true;
+  }
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::close_write() noexcept {
+  if (closed_) return;
+  if (channel_.secure() && !channel_.failed() && !failed()) {
+    for (int i = 0; i < 4 && channel_.close_notify() == tls::Progress::NeedsWrite; ++i) {
+      if (flush() != Want::Done) {
+        close_after_flush_ = true;  // once the write in flight drains
+        return;
+      }
+    }
+  }
+  std::error_code ec;
+  socket_.shutdown(Socket::shutdown_send, ec);
+}
+
+template <typename Endpoint>
+Want Transport<Endpoint>::tls_handshake() noexcept {
+  for (;;) {
+    const tls::Progress p = channel_.handshake();
+    if (const Want w = flush(); w != Want::Done) return w;
+    if (failed()) return Want::Done;
+    if (p == tls::Progress::Done) return Want::Done;
+    if (p == tls::Progress::Failed) return fail(tls_status(*channel_.codec()));
+    if (p == tls::Progress::NeedsWrite) continue;
+    if (eof_) return fail(absl::UnavailableError("tls handshake: peer closed the connection"));
+    // The read in flight lands in the codec's ring (channel.read_space()).
+    return Want::Read;
+  }
+}
+
+template class Transport<ws::Connection>;
+template class Transport<http::ClientConnection>;
+
+}  // namespace tern::asio::detail

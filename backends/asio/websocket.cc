@@ -1,0 +1,420 @@
+#include "backends/asio/websocket.h"
+
+#include <utility>
+
+#include "absl/base/optimization.h"
+#include "asio/this_coro.hpp"
+#include "asio/use_awaitable.hpp"
+#include "backends/asio/socket.h"
+#include "backends/status.h"
+#include "core/url/url.h"
+
+namespace tern::asio {
+
+using detail::Side;
+using detail::Want;
+
+struct WebSocket::State : detail::WsTransport {
+  State(::asio::ip::tcp::socket socket, const WebSocketOptions& o, tls::Channel channel, ws::Connection conn)
+      : detail::WsTransport(std::move(socket), o.socket, std::move(channel), std::move(conn)) {
+    on_state_timeout = [](detail::WsTransport* t) noexcept {
+      auto* self = static_cast<State*>(t);
+      // The core decides what running out means (handshake or close timeout).
+      self->endpoint().expire();
+      if (self->endpoint().state() == ws::State::Failed) {
+        (void)self->end(websocket_failure_status(self->endpoint()));
+      }
+    };
+  }
+  // Arms the core's timeout for the current state (handshake, close).
+  void arm_state_timer() noexcept { set_state_timeout(endpoint().timeout()); }
+  // The status later calls return once the connection has ended.
+  absl::Status closed_error() const {
+    if (!close_reason.ok()) return close_reason;
+    if (failed()) return error();
+    return absl::FailedPreconditionError("websocket is closed");
+  }
+  // Records how the connection ended (first wins) and lets the core's
+  // queued Close or rejection leave before our side closes.
+  absl::Status end(absl::Status why) noexcept {
+    if (close_reason.ok()) close_reason = why;
+    set_state_timeout(absl::InfiniteDuration());
+    flush_then_close();
+    return why;
+  }
+
+  absl::Status close_reason;
+};
+
+namespace detail {
+namespace {
+
+using State = WebSocket::State;
+
+absl::Status destroyed() { return absl::CancelledError("connection destroyed"); }
+
+State& state_of(Op* op) { return static_cast<State&>(static_cast<OpOn<ws::Connection>*>(op)->transport()); }
+
+// The next message from what has been received, reading when needed.
+Want recv_step(State& s, absl::StatusOr<ws::Message>& result) noexcept {
+  ws::Connection& c = s.endpoint();
+  for (;;) {
+    const ws::Event e = c.next();
+    switch (e.type) {
+      case ws::EventType::Message:
+        // An automatic Pong waits in the write buffer.
+        if (ABSL_PREDICT_FALSE(!c.pending_output().empty())) s.flush_background();
+        result = e.message;
+        return Want::Done;
+      case ws::EventType::Closed:
+        (void)s.end(websocket_peer_closed_status(e.message.close_code));
+        result = e.message;
+        return Want::Done;
+      case ws::EventType::Failed:
+        result = s.end(websocket_failure_status(c));
+        return Want::Done;
+      case ws::EventType::Open:
+      case ws::EventType::None:
+        break;
+    }
+    const ws::State state = c.state();
+    if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) {
+      result = s.closed_error();
+      return Want::Done;
+    }
+    if (const Want w = s.fill(); w != Want::Done) return w;
+    if (ABSL_PREDICT_FALSE(s.failed())) {
+      result = s.end(s.error());
+      return Want::Done;
+    }
+  }
+}
+
+// Queues the frame (once) and writes everything queued.
+Want send_step(State& s, SendKind kind, std::span<const std::uint8_t> payload, bool& framed,
+               absl::Status& result) noexcept {
+  ws::Connection& c = s.endpoint();
+  while (!framed) {
+    ws::EncodeResult r{1, ws::Error::NotOpen};
+    switch (kind) {
+      case SendKind::Text:
+        r = c.send_text({reinterpret_cast<const char*>(payload.data()), payload.size()});
+        break;
+      case SendKind::Binary: r = c.send_binary(payload); break;
+      case SendKind::Ping: r = c.send_ping(payload); break;
+      case SendKind::Pong: r = c.send_pong(payload); break;
+      case SendKind::Flush: break;
+    }
+    if (ABSL_PREDICT_TRUE(r.ok())) {
+      framed = true;
+      break;
+    }
+    if (r.error == ws::Error::NotOpen) {
+      result = s.closed_error();
+      return Want::Done;
+    }
+    // No room now, but room once the queued frames leave: write them first.
+    if (r.error == ws::Error::DestinationTooSmall && !c.pending_output().empty() &&
+        ws::header_size(payload.size(), c.role() == ws::Role::Client) + payload.size() <= c.write_capacity()) {
+      if (const Want w = s.flush(); w != Want::Done) return w;
+      if (!s.failed()) continue;
+    }
+    result = s.failed() ? s.closed_error() : websocket_send_status(r);
+    return Want::Done;
+  }
+  if (const Want w = s.flush(); w != Want::Done) return w;
+  if (ABSL_PREDICT_FALSE(s.failed())) {
+    result = s.end(s.error());
+    return Want::Done;
+  }
+  result = absl::OkStatus();
+  return Want::Done;
+}
+
+}  // namespace
+
+Want RecvOp::run(Op* op) noexcept {
+  auto* self = static_cast<RecvOp*>(op);
+  State& s = state_of(op);
+  if (ABSL_PREDICT_FALSE(s.closed())) {
+    self->result = destroyed();
+    return Want::Done;
+  }
+  if (ABSL_PREDICT_FALSE(self->cancelled != ::asio::cancellation_type::none)) {
+    // Whatever arrived stays buffered for the next receive.
+    self->result = absl::CancelledError("websocket receive cancelled");
+    return Want::Done;
+  }
+  return recv_step(s, self->result);
+}
+
+Want SendOp::run(Op* op) noexcept {
+  auto* self = static_cast<SendOp*>(op);
+  State& s = state_of(op);
+  if (ABSL_PREDICT_FALSE(s.closed())) {
+    self->result = destroyed();
+    return Want::Done;
+  }
+  if (ABSL_PREDICT_FALSE(self->cancelled != ::asio::cancellation_type::none)) {
+    using ::asio::cancellation_type;
+    const bool terminal = (self->cancelled & cancellation_type::terminal) != cancellation_type::none;
+    const bool partial = (self->cancelled & cancellation_type::partial) != cancellation_type::none;
+    if (self->framed && s.channel().output(s.endpoint()).empty()) {
+      self->result = absl::OkStatus();  // it all left before the cancellation took effect
+      return Want::Done;
+    }
+    if (!self->framed) {
+      // Still waiting for room: nothing of this send was queued.
+      self->result = absl::CancelledError("websocket send cancelled");
+      return Want::Done;
+    }
+    if (s.nothing_half_sent() && (terminal || partial)) {
+      // Every queued frame is whole: they stay queued for the next flush.
+      self->result = absl::CancelledError("websocket send cancelled");
+      return Want::Done;
+    }
+    if (!s.nothing_half_sent() && terminal) {
+      const absl::Status why = absl::CancelledError("websocket send cancelled with a frame half-sent");
+      s.set_error(why);
+      s.endpoint().abort();
+      self->result = s.end(why);
+      return Want::Done;
+    }
+    self->cancelled = cancellation_type::none;  // refused: the write goes on
+  }
+  return send_step(s, self->kind, self->payload, self->framed, self->result);
+}
+
+Want CloseOp::run(Op* op) noexcept {
+  auto* self = static_cast<CloseOp*>(op);
+  State& s = state_of(op);
+  ws::Connection& c = s.endpoint();
+  if (ABSL_PREDICT_FALSE(s.closed())) {
+    self->result = destroyed();
+    return Want::Done;
+  }
+  if (ABSL_PREDICT_FALSE(self->cancelled != ::asio::cancellation_type::none)) {
+    c.abort();
+    self->result = s.end(absl::CancelledError("websocket close cancelled"));
+    return Want::Done;
+  }
+  if (!self->started) {
+    self->started = true;
+    if (c.state() == ws::State::Closed || c.state() == ws::State::Failed) {
+      const absl::Status why = s.closed_error();
+      self->result = why.ok() || absl::IsFailedPrecondition(why) ? absl::OkStatus() : why;
+      return Want::Done;
+    }
+    if (c.state() == ws::State::Open) {
+      const ws::EncodeResult r = c.close(self->code, self->reason);
+      if (!r.ok()) {
+        self->result = websocket_send_status(r);
+        return Want::Done;
+      }
+      s.arm_state_timer();  // close_timeout
+    }
+  }
+  // Our Close (and what was queued before it) leaves first.
+  if (const Want w = s.flush(); w != Want::Done) return w;
+  if (s.failed()) {
+    self->result = s.end(s.error());
+    return Want::Done;
+  }
+  // Then the peer's Close; data still in flight is discarded.
+  for (;;) {
+    absl::StatusOr<ws::Message> m;
+    if (const Want w = recv_step(s, m); w != Want::Done) return w;
+    if (!m.ok()) {
+      self->result = absl::IsFailedPrecondition(m.status()) ? absl::OkStatus() : m.status();
+      return Want::Done;
+    }
+    if (m->opcode == ws::Opcode::Close) {
+      self->result = absl::OkStatus();
+      return Want::Done;
+    }
+  }
+}
+
+Want OpenOp::run(Op* op) noexcept {
+  auto* self = static_cast<OpenOp*>(op);
+  State& s = state_of(op);
+  ws::Connection& c = s.endpoint();
+  if (ABSL_PREDICT_FALSE(s.closed())) {
+    self->result = destroyed();
+    return Want::Done;
+  }
+  if (ABSL_PREDICT_FALSE(self->cancelled != ::asio::cancellation_type::none)) {
+    c.abort();
+    self->result = s.end(absl::CancelledError("websocket handshake cancelled"));
+    return Want::Done;
+  }
+  for (;;) {
+    if (const Want w = s.flush(); w != Want::Done) return w;
+    // Open already: only the server's 101 was still leaving (the next
+    // bytes may be the client's first frame, for the first recv()).
+    if (c.state() == ws::State::Open) {
+      self->result = s.failed() ? s.error() : absl::OkStatus();
+      return Want::Done;
+    }
+    const ws::Event e = c.next();
+    if (e.type == ws::EventType::Open) continue;
+    if (e.type == ws::EventType::Failed || c.state() == ws::State::Failed || s.failed()) {
+      self->result = s.end(s.failed() ? s.error() : websocket_failure_status(c));
+      return Want::Done;
+    }
+    if (const Want w = s.fill(); w != Want::Done) return w;
+  }
+}
+
+}  // namespace detail
+
+// --- opening ----------------------------------------------------------------
+
+::asio::awaitable<absl::StatusOr<WebSocket>> WebSocket::connect_impl(executor_type ex, std::string url_text,
+                                                                     WebSocketOptions o) {
+  co_await ::asio::this_coro::throw_if_cancelled(false);
+  Url url;
+  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) co_return url_status(url_text, e);
+  if (!url.websocket()) co_return absl::InvalidArgumentError("websocket URL must be ws:// or wss://");
+  absl::StatusOr<ws::Connection> conn = ws::Connection::client(url, connection_options(o));
+  if (!conn.ok()) co_return conn.status();
+  absl::StatusOr<tls::Channel> channel = tls::Channel::for_url(url, o.tls);
+  if (!channel.ok()) co_return channel.status();
+  absl::StatusOr<::asio::ip::tcp::socket> socket =
+      co_await connect_socket(ex, std::string(url.host), url.port, o.socket);
+  if (!socket.ok()) co_return socket.status();
+  co_return co_await open(new State(*std::move(socket), o, *std::move(channel), *std::move(conn)));
+}
+
+::asio::awaitable<absl::StatusOr<WebSocket>> WebSocket::accept_impl(::asio::ip::tcp::socket socket,
+                                                                    WebSocketOptions o) {
+  co_await ::asio::this_coro::throw_if_cancelled(false);
+  absl::StatusOr<ws::Connection> conn = ws::Connection::server(connection_options(o));
+  if (!conn.ok()) co_return conn.status();
+  absl::StatusOr<tls::Channel> channel =
+      o.tls != nullptr ? tls::Channel::server(*o.tls) : absl::StatusOr<tls::Channel>(tls::Channel::plain());
+  if (!channel.ok()) co_return channel.status();
+  co_return co_await open(new State(std::move(socket), o, *std::move(channel), *std::move(conn)));
+}
+
+::asio::awaitable<absl::StatusOr<WebSocket>> WebSocket::open(State* state) {
+  WebSocket ws(state);
+  state->arm_state_timer();  // handshake_timeout, from the TCP connect
+  absl::Status st = co_await ws.async_open(::asio::use_awaitable);
+  if (!st.ok()) co_return st;
+  state->arm_state_timer();  // none while Open
+  co_return std::move(ws);
+}
+
+WebSocket& WebSocket::operator=(WebSocket&& o) noexcept {
+  if (this != &o) {
+    if (s_ != nullptr) s_->owner_gone();
+    s_ = std::exchange(o.s_, nullptr);
+  }
+  return *this;
+}
+
+WebSocket::~WebSocket() {
+  if (s_ != nullptr) s_->owner_gone();
+}
+
+detail::WsTransport& WebSocket::transport() const noexcept { return *s_; }
+
+// --- receiving ----------------------------------------------------------------
+
+std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
+  State& s = *s_;
+  if (s.busy(Side::Reader)) {
+    return absl::StatusOr<ws::Message>(absl::FailedPreconditionError("another receive is pending on this connection"));
+  }
+  absl::StatusOr<ws::Message> m;
+  if (detail::recv_step(s, m) != Want::Done) return std::nullopt;
+  return m;
+}
+
+::asio::awaitable<absl::StatusOr<ws::Message>> WebSocket::recv() {
+  if (std::optional<absl::StatusOr<ws::Message>> m = try_recv()) co_return *std::move(m);
+  co_return co_await async_recv(::asio::use_awaitable);
+}
+
+::asio::awaitable<absl::StatusOr<WebSocket::OwnedMessage>> WebSocket::recv_owned() {
+  absl::StatusOr<ws::Message> m = co_await recv();
+  if (!m.ok()) co_return m.status();
+  co_return to_owned(*m);
+}
+
+// --- sending ------------------------------------------------------------------
+
+::asio::awaitable<absl::Status> WebSocket::send(detail::SendKind kind, std::span<const std::uint8_t> payload) {
+  State& s = *s_;
+  if (!s.busy(Side::Writer)) {
+    bool framed = false;
+    absl::Status result;
+    if (detail::send_step(s, kind, payload, framed, result) == Want::Done) co_return result;
+    // Queued, and the kernel took part: the rest is leaving; wait for it.
+    if (framed) co_return co_await async_flush(::asio::use_awaitable);
+  }
+  co_return co_await async_send(kind, payload, ::asio::use_awaitable);
+}
+
+namespace {
+std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+}  // namespace
+
+::asio::awaitable<absl::Status> WebSocket::send_text(std::string_view payload) {
+  return send(detail::SendKind::Text, bytes_of(payload));
+}
+::asio::awaitable<absl::Status> WebSocket::send_binary(std::span<const std::uint8_t> payload) {
+  return send(detail::SendKind::Binary, payload);
+}
+::asio::awaitable<absl::Status> WebSocket::send_ping(std::span<const std::uint8_t> payload) {
+  return send(detail::SendKind::Ping, payload);
+}
+::asio::awaitable<absl::Status> WebSocket::send_pong(std::span<const std::uint8_t> payload) {
+  return send(detail::SendKind::Pong, payload);
+}
+::asio::awaitable<absl::Status> WebSocket::flush() { return send(detail::SendKind::Flush, {}); }
+
+namespace {
+absl::Status queued_status(const WebSocket::State& s, const ws::EncodeResult& r) {
+  if (r.ok()) return absl::OkStatus();
+  if (r.error == ws::Error::NotOpen) return s.closed_error();
+  return websocket_send_status(r);
+}
+}  // namespace
+
+absl::Status WebSocket::queue_text(std::string_view payload) noexcept {
+  return queued_status(*s_, s_->endpoint().send_text(payload));
+}
+absl::Status WebSocket::queue_binary(std::span<const std::uint8_t> payload) noexcept {
+  return queued_status(*s_, s_->endpoint().send_binary(payload));
+}
+absl::Status WebSocket::queue_ping(std::span<const std::uint8_t> payload) noexcept {
+  return queued_status(*s_, s_->endpoint().send_ping(payload));
+}
+absl::Status WebSocket::queue_pong(std::span<const std::uint8_t> payload) noexcept {
+  return queued_status(*s_, s_->endpoint().send_pong(payload));
+}
+
+::asio::awaitable<absl::Status> WebSocket::close(ws::CloseCode code, std::string reason) {
+  return async_close(code, std::move(reason), ::asio::use_awaitable);
+}
+
+// --- state --------------------------------------------------------------------
+
+WebSocket::executor_type WebSocket::get_executor() const noexcept { return s_->executor(); }
+bool WebSocket::is_open() const noexcept { return s_ != nullptr && s_->endpoint().is_open(); }
+ws::Role WebSocket::role() const noexcept { return s_->endpoint().role(); }
+std::string_view WebSocket::subprotocol() const noexcept { return s_->endpoint().subprotocol(); }
+std::optional<ws::Error> WebSocket::protocol_error() const noexcept {
+  const ws::Failure& f = s_->endpoint().failure();
+  return f.cause == ws::FailureCause::Protocol ? std::optional<ws::Error>(f.frame_error) : std::nullopt;
+}
+const ws::Connection& WebSocket::connection() const noexcept { return s_->endpoint(); }
+std::uint64_t WebSocket::read_calls() const noexcept { return s_->read_calls(); }
+std::uint64_t WebSocket::write_calls() const noexcept { return s_->write_calls(); }
+std::size_t WebSocket::overflows() const noexcept { return s_->overflows(); }
+
+}  // namespace tern::asio
