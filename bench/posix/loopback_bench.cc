@@ -34,6 +34,7 @@
 #include "backends/posix/http_connection.h"
 #include "backends/posix/socket.h"
 #include "backends/posix/websocket.h"
+#include "bench/support/loopback.h"
 #include "core/http/request_writer.h"
 #include "core/http/response_reader.h"
 
@@ -41,67 +42,21 @@ namespace {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
-using Clock = std::chrono::steady_clock;
 
-struct Row {
-  std::string name;
-  std::string floor;  // the raw row it is compared with
-  double p50_us = 0, p99_us = 0, per_sec = 0;
-};
+using tern::bench::Row;
+using tern::bench::die;
+using tern::bench::recv_all;
+using tern::bench::send_all;
+using tern::bench::tcp_pair;
+
 std::vector<Row> rows;
-
-void die(const char* what) {
-  std::fprintf(stderr, "loopback_bench: %s\n", what);
-  std::exit(1);
-}
-
 std::string only;
 
 // Times `rounds` calls of one round trip after a warm-up.
 void measure(const std::string& name, const std::string& floor, int rounds,
              const std::function<void()>& round_trip) {
   if (!only.empty() && name.find(only) == std::string::npos) return;
-  for (int i = 0; i < rounds / 10; ++i) round_trip();
-  std::vector<double> us(rounds);
-  const auto start = Clock::now();
-  for (int i = 0; i < rounds; ++i) {
-    const auto t0 = Clock::now();
-    round_trip();
-    us[i] = std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
-  }
-  const double total = std::chrono::duration<double>(Clock::now() - start).count();
-  std::sort(us.begin(), us.end());
-  rows.push_back({name, floor, us[rounds / 2], us[rounds * 99 / 100], rounds / total});
-}
-
-// A connected TCP pair on loopback with NODELAY on both ends.
-std::pair<int, int> tcp_pair() {
-  auto l = tern::posix::Listener::bind("127.0.0.1", 0);
-  if (!l.ok()) die("bind");
-  auto c = tern::posix::Socket::connect("127.0.0.1", l->port(), {});
-  auto s = l->accept();
-  if (!c.ok() || !s.ok()) die("connect");
-  const int fc = ::dup(c->fd()), fs = ::dup(s->fd());
-  return {fc, fs};
-}
-
-void send_all(int fd, const void* p, std::size_t n) {
-  const char* c = static_cast<const char*>(p);
-  while (n > 0) {
-    const ssize_t k = ::send(fd, c, n, MSG_NOSIGNAL);
-    if (k <= 0) die("send");
-    c += k;
-    n -= static_cast<std::size_t>(k);
-  }
-}
-void recv_all(int fd, void* p, std::size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n > 0) {
-    const ssize_t k = ::recv(fd, c, n, 0);
-    if (k <= 0) die("recv");
-    c += k;
-    n -= static_cast<std::size_t>(k);
-  }
+  rows.push_back(tern::bench::measure(name, floor, rounds, round_trip));
 }
 
 // Raw floor: `request` bytes one way, `reply` bytes back, bare syscalls.
@@ -120,19 +75,9 @@ void raw_rows(int rounds, const std::string& name, std::size_t request, std::siz
 
 // ---- WebSocket echo ----------------------------------------------------
 void tern_ws(int rounds, std::size_t size) {
-  auto l = tern::posix::Listener::bind("127.0.0.1", 0);
-  if (!l.ok()) die("bind");
-  std::optional<tern::posix::WebSocket> server;
-  std::thread accepter([&] {
-    auto s = l->accept();
-    if (!s.ok()) die("accept");
-    auto w = tern::posix::WebSocket::accept(*std::move(s));
-    if (!w.ok()) die("ws accept");
-    server.emplace(*std::move(w));
-  });
-  auto client = tern::posix::WebSocket::connect("ws://127.0.0.1:" + std::to_string(l->port()) + "/");
-  accepter.join();
-  if (!client.ok()) die("ws connect");
+  auto [client_ws, server_ws] = tern::bench::posix_ws_pair();
+  auto* client = &client_ws;
+  auto* server = &server_ws;
   const std::vector<std::uint8_t> payload(size, 'x');
   measure("ws_echo_" + std::to_string(size) + "/tern", "ws_echo_" + std::to_string(size) + "/raw", rounds, [&] {
     if (!client->send_binary(payload).ok()) die("tern send");
