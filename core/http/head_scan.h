@@ -68,8 +68,10 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::size_t classify_window(
 // or the ReadBuf padding.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::size_t token_end_by_table(
     const std::uint8_t* p, std::size_t k) noexcept {
-  while (is_token_char(p[k]) & is_token_char(p[k + 1]) & is_token_char(p[k + 2]) &
-         is_token_char(p[k + 3])) {
+  // Bitwise AND of the four (as unsigned: clang warns on bool & bool): one
+  // branch per step.
+  while ((unsigned{is_token_char(p[k])} & unsigned{is_token_char(p[k + 1])} &
+          unsigned{is_token_char(p[k + 2])} & unsigned{is_token_char(p[k + 3])}) != 0) {
     k += 4;
   }
   while (is_token_char(p[k])) ++k;
