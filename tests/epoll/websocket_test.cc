@@ -108,6 +108,40 @@ TEST(EpollWebSocket, LevelTriggeredModeEchoesToo) {
   EXPECT_TRUE(st.ok()) << st;
 }
 
+TEST(EpollWebSocket, NamesAreResolvedOffTheLoop) {
+  // "localhost" is not numeric: getaddrinfo runs on a helper thread and the
+  // answer is posted back; meanwhile the loop keeps running its timers.
+  EventLoop loop;
+  EchoServer server(loop);
+  int ticks = 0;
+  loop.spawn([&]() -> Task<absl::Status> {
+    for (int i = 0; i < 5; ++i) {
+      co_await loop.sleep_for(absl::Milliseconds(1));
+      ++ticks;
+    }
+    co_return absl::OkStatus();
+  });
+  absl::Status st = run(loop, &server, [&]() -> Task<absl::Status> {
+    const std::string url = "ws://localhost:" + std::to_string(server.listener->port()) + "/";
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::connect(loop, url);
+    if (!ws.ok()) co_return ws.status();
+    const std::string hi = "hi";
+    if (absl::Status s = co_await ws->send_text(hi); !s.ok()) co_return s;
+    absl::StatusOr<ws::Message> m = co_await ws->recv();
+    if (!m.ok()) co_return m.status();
+    EXPECT_EQ(m->text(), "hi");
+    co_return co_await ws->close();
+  });
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(ticks, 5);
+  // An unknown name: kNotFound, from the helper thread's getaddrinfo.
+  absl::Status unknown = run(loop, nullptr, [&]() -> Task<absl::Status> {
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::connect(loop, "ws://no-such-host.invalid/");
+    co_return ws.status();
+  });
+  EXPECT_TRUE(absl::IsNotFound(unknown)) << unknown;
+}
+
 TEST(EpollWebSocket, BatchedFramesLeaveInOneSend) {
   EventLoop loop;
   EchoServer server(loop);
