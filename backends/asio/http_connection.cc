@@ -2,27 +2,16 @@
 
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "asio/this_coro.hpp"
 #include "asio/use_awaitable.hpp"
 #include "backends/asio/socket.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::asio {
 
 using detail::Want;
-
-namespace {
-absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
-
-absl::Status queue_status(http::QueueError e) {
-  const std::string msg = absl::StrCat("http request: ", av(http::name(e)));
-  return e == http::QueueError::BufferFull || e == http::QueueError::TooManyInFlight
-             ? absl::ResourceExhaustedError(msg)
-             : absl::InvalidArgumentError(msg);
-}
-}  // namespace
 
 struct HttpConnection::State : detail::HttpTransport {
   State(::asio::ip::tcp::socket socket, const HttpOptions& o, tls::Channel channel, std::string authority)
@@ -71,7 +60,7 @@ Want write_step(State& s, std::span<const std::uint8_t> copy, bool& queued_reque
     }
     const http::QueueError e = copy.empty() ? c.queue_request() : c.queue_request(copy);
     if (e != http::QueueError::None) {
-      result = queue_status(e);
+      result = http_queue_status(e);
       return Want::Done;
     }
     queued_request = true;
@@ -174,16 +163,15 @@ Want TlsHandshakeOp::run(Op* op) noexcept {
                                                                                std::string url_text,
                                                                                HttpOptions o) {
   co_await ::asio::this_coro::throw_if_cancelled(false);
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) co_return url_status(url_text, e);
-  if (url.websocket()) co_return absl::InvalidArgumentError("HTTP URL must be http:// or https://");
+  absl::StatusOr<Url> parsed = http_url(url_text);
+  if (!parsed.ok()) co_return parsed.status();
+  const Url& url = *parsed;
   absl::StatusOr<tls::Channel> channel = tls::Channel::for_url(url, o.tls);
   if (!channel.ok()) co_return channel.status();
   absl::StatusOr<::asio::ip::tcp::socket> socket =
       co_await connect_socket(ex, std::string(url.host), url.port, o.socket);
   if (!socket.ok()) co_return socket.status();
-  HttpConnection conn(
-      new State(*std::move(socket), o, *std::move(channel), absl::StrCat(av(url.host), ":", url.port)));
+  HttpConnection conn(new State(*std::move(socket), o, *std::move(channel), ::tern::authority(url)));
   if (conn.secure()) {
     // TLS first, so that certificate failures are reported by connect.
     absl::Status st = co_await ::asio::async_initiate<decltype(::asio::use_awaitable), void(absl::Status)>(

@@ -7,6 +7,7 @@
 #include "asio/use_awaitable.hpp"
 #include "backends/asio/socket.h"
 #include "backends/status.h"
+#include "backends/urls.h"
 #include "core/url/url.h"
 
 namespace tern::asio {
@@ -273,9 +274,9 @@ Want OpenOp::run(Op* op) noexcept {
 ::asio::awaitable<absl::StatusOr<WebSocket>> WebSocket::connect_impl(executor_type ex, std::string url_text,
                                                                      WebSocketOptions o) {
   co_await ::asio::this_coro::throw_if_cancelled(false);
-  Url url;
-  if (const UrlError e = parse_url(url_text, url); e != UrlError::kNone) co_return url_status(url_text, e);
-  if (!url.websocket()) co_return absl::InvalidArgumentError("websocket URL must be ws:// or wss://");
+  absl::StatusOr<Url> parsed = websocket_url(url_text);
+  if (!parsed.ok()) co_return parsed.status();
+  const Url& url = *parsed;
   absl::StatusOr<ws::Connection> conn = ws::Connection::client(url, connection_options(o));
   if (!conn.ok()) co_return conn.status();
   absl::StatusOr<tls::Channel> channel = tls::Channel::for_url(url, o.tls);

@@ -142,19 +142,13 @@ TEST(AsioWebSocket, EchoOverPlainTcpAndCleanClose) {
 }
 
 TEST(AsioWebSocket, EchoOverTls) {
-  auto server_config = tls::TlsConfig::server()
-                           .certificate_chain_pem(test_pki().good.cert_pem)
-                           .private_key_pem(test_pki().good.key_pem)
-                           .build();
-  ASSERT_TRUE(server_config.ok());
-  auto client_config =
-      tls::TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
-  ASSERT_TRUE(client_config.ok());
+  const tls::TlsConfig server_config = tls::testing::server_tls_config(test_pki().good);
+  const tls::TlsConfig client_config = tls::testing::client_tls_config();
   ::asio::io_context io;
-  EchoServer server(io, {.tls = &*server_config});
+  EchoServer server(io, {.tls = &server_config});
   absl::Status st = run(io, [&]() -> ::asio::awaitable<absl::Status> {
     absl::StatusOr<WebSocket> ws = co_await WebSocket::async_connect(io.get_executor(), server.url("wss"),
-                                                                      {.tls = &*client_config}, use_awaitable);
+                                                                      {.tls = &client_config}, use_awaitable);
     if (!ws.ok()) co_return ws.status();
     if (absl::Status e = co_await echo_round_trips(*ws); !e.ok()) co_return e;
     co_return co_await ws->close();
@@ -163,19 +157,13 @@ TEST(AsioWebSocket, EchoOverTls) {
 }
 
 TEST(AsioWebSocket, TlsUntrustedServerIsPermissionDenied) {
-  auto server_config = tls::TlsConfig::server()
-                           .certificate_chain_pem(test_pki().self_signed.cert_pem)
-                           .private_key_pem(test_pki().self_signed.key_pem)
-                           .build();
-  ASSERT_TRUE(server_config.ok());
-  auto client_config =
-      tls::TlsConfig::client().use_system_trust_store(false).add_ca_pem(test_pki().ca.cert_pem).build();
-  ASSERT_TRUE(client_config.ok());
+  const tls::TlsConfig server_config = tls::testing::server_tls_config(test_pki().self_signed);
+  const tls::TlsConfig client_config = tls::testing::client_tls_config();
   ::asio::io_context io;
-  EchoServer server(io, {.tls = &*server_config});
+  EchoServer server(io, {.tls = &server_config});
   absl::Status st = run(io, [&]() -> ::asio::awaitable<absl::Status> {
     absl::StatusOr<WebSocket> ws = co_await WebSocket::async_connect(io.get_executor(), server.url("wss"),
-                                                                      {.tls = &*client_config}, use_awaitable);
+                                                                      {.tls = &client_config}, use_awaitable);
     co_return ws.status();
   });
   EXPECT_TRUE(absl::IsPermissionDenied(st)) << st;
