@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "backends/asio/backend.h"
 #include "backends/epoll/backend.h"
 #include "backends/posix/backend.h"
 #include "tests/interop/cli.h"
@@ -19,7 +20,7 @@
 namespace tern::interop {
 
 // For usage messages: every name with_backend() accepts.
-inline constexpr std::string_view kBackendNames = "posix, epoll";
+inline constexpr std::string_view kBackendNames = "posix, epoll, asio";
 
 // Calls f(Backend{}, context) for the backend called `name` and returns its
 // result; returns `unknown` if no backend has that name.
@@ -32,6 +33,10 @@ int with_backend(std::string_view name, int unknown, F&& f) {
   if (name == epoll::Backend::kName) {
     epoll::EventLoop loop;
     return f(epoll::Backend{}, loop);
+  }
+  if (name == asio::Backend::kName) {
+    asio::Backend::Context io;
+    return f(asio::Backend{}, io);
   }
   return unknown;
 }
