@@ -15,7 +15,10 @@
 namespace tern {
 
 struct HttpResponse {
-  int status = 0;
+  int status = 0;  // as sent: any three digits (RFC 9110 §15)
+  // status / 100 for 100..599; 5 for a code outside it, which RFC 9110 §15
+  // says a client treats as a server error.
+  int status_class = 0;
   std::string_view reason;
   http::HeaderList headers;
   std::string_view body;
@@ -23,7 +26,8 @@ struct HttpResponse {
 };
 
 inline HttpResponse response_of(const http::ResponseReader& reader) {
-  return {reader.status(), reader.reason(), reader.headers(), reader.body(), reader.keep_alive()};
+  return {reader.status(), reader.status_class(), reader.reason(), reader.headers(), reader.body(),
+          reader.keep_alive()};
 }
 
 }  // namespace tern

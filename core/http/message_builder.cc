@@ -23,8 +23,10 @@ Error check_field_name(std::string_view name) noexcept {
     std::size_t i = 0;
     bool ok = true;
     for (; ok && i + 4 <= n; i += 4) {
-      ok = is_token_char(p[i]) & is_token_char(p[i + 1]) & is_token_char(p[i + 2]) &
-           is_token_char(p[i + 3]);
+      // Four checks, one branch (bools add up as 0/1).
+      ok = is_token_char(p[i]) + is_token_char(p[i + 1]) + is_token_char(p[i + 2]) +
+               is_token_char(p[i + 3]) ==
+           4;
     }
     for (; ok && i < n; ++i) ok = is_token_char(p[i]);
     if (ABSL_PREDICT_TRUE(ok)) return Error::None;

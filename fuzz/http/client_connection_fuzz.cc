@@ -39,6 +39,7 @@
 #include <string_view>
 
 #include "core/http/client_connection.h"
+#include "core/http/tokens.h"
 #include "core/http/response_reader.h"
 #include "fuzz/check.h"
 
@@ -86,9 +87,14 @@ struct Request {
 // What the header says the method of `request` is: the text before the
 // first SP, which must be there and not first (the implementation looks at
 // the first 16 bytes only).
+// The header's rule: "METHOD " within kMaxMethodLength + 1 bytes, the
+// method a token (RFC 9110 §9.1).
 bool request_method(std::string_view request, Method* m) {
-  const std::size_t sp = request.substr(0, 16).find(' ');
+  const std::size_t sp = request.substr(0, ClientConnection::kMaxMethodLength + 1).find(' ');
   if (sp == std::string_view::npos || sp == 0) return false;
+  for (char c : request.substr(0, sp)) {
+    if (!tern::http::is_token_char(static_cast<std::uint8_t>(c))) return false;
+  }
   *m = parse_method(request.substr(0, sp));
   return true;
 }
@@ -139,13 +145,14 @@ class Run {
       // It drops half-written bytes, then appends, then queues.
       const std::size_t room = c_.request_buffer().spare().size() + unqueued_.size();
       fresh = std::string(request);
-      if (!reusable) expected = QueueError::NotReusable;
+      // After the server's EOF nothing new will be answered.
+      if (!reusable || eof_) expected = QueueError::NotReusable;
       else if (request.size() > room) expected = QueueError::BufferFull;
     } else {
       if (!c_.request_buffer().append(bytes(request))) return;  // cannot even write it
       unqueued_ += request;
       fresh = unqueued_;
-      if (!reusable) expected = QueueError::NotReusable;
+      if (!reusable || eof_) expected = QueueError::NotReusable;
     }
     Method method = Method::Get;
     if (expected == QueueError::None) {
@@ -159,11 +166,9 @@ class Run {
     if (e != QueueError::None) {
       check(c_.pending_output().size() == pending, "a refused request leaves pending_output()");
       check(c_.in_flight() == in_flight, "a refused request leaves in_flight()");
-      // Every refusal but a span refused as NotReusable drops the unqueued bytes.
-      if (!(whole && e == QueueError::NotReusable)) {
-        check(c_.request_buffer().size() == pending, "a refused request's bytes are dropped");
-        unqueued_.clear();
-      }
+      // Every refusal drops the bytes written but not queued.
+      check(c_.request_buffer().size() == pending, "a refused request's bytes are dropped");
+      unqueued_.clear();
       return;
     }
     check(c_.in_flight() == in_flight + 1, "a queued request is in flight");
