@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "absl/base/optimization.h"
 #include "absl/time/time.h"
 #include "backends/session/health.h"
 #include "backends/session/session_policy.h"
@@ -53,7 +54,7 @@ class Fixture {
     (void)policy_.on_open(id_, now_);
     policy_.on_replay_queued(id_, now_, 0);
     health_.on_open(id_, now_);
-    settle();
+    step();
   }
 
   // Runs n units (messages, or reconnect cycles); returns n.
@@ -70,7 +71,7 @@ class Fixture {
         for (std::uint64_t i = 0; i < n; ++i) {
           now_ += absl::Microseconds(1);
           policy_.on_message(id_, now_, true);
-          settle();
+          step();
         }
         break;
       case Workload::Health:
@@ -84,7 +85,7 @@ class Fixture {
           now_ += absl::Microseconds(1);
           policy_.on_message(id_, now_, true);
           health_.on_message_in(id_, now_, 120);
-          settle();
+          step();
         }
         break;
       case Workload::Reconnect:
@@ -101,9 +102,14 @@ class Fixture {
     return c;
   }
 
-  // next_action() until Wait, doing what a driver does for each action.
-  void settle() {
-    for (Action a = policy_.next_action(now_); a.type != ActionType::Wait; a = policy_.next_action(now_)) {
+  // What a driver's loop does after each message: one next_action(),
+  // inline; anything but Wait (rare) is handled out of line.
+  void step() {
+    const Action a = policy_.next_action(now_);
+    if (ABSL_PREDICT_FALSE(a.type != ActionType::Wait)) act(a);
+  }
+  [[gnu::noinline]] void act(Action a) {
+    for (; a.type != ActionType::Wait; a = policy_.next_action(now_)) {
       switch (a.type) {
         case ActionType::SendPing: {
           std::array<std::uint8_t, 8> payload;
