@@ -4,10 +4,14 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tern {
 namespace {
+
+constexpr absl::string_view kHttpStatusPayload = "tern.dev/http-status";
 
 absl::string_view av(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -20,8 +24,10 @@ absl::Status handshake_status(const ws::Failure& f, ws::Role role) {
         absl::StrCat("websocket handshake: malformed HTTP (", av(http::name(f.http_error)), ")"));
   }
   if (f.handshake_error == ws::HandshakeError::NotSwitchingProtocols) {
-    return absl::FailedPreconditionError(
+    absl::Status st = absl::FailedPreconditionError(
         absl::StrCat("websocket handshake: server answered ", f.http_status, " instead of 101"));
+    st.SetPayload(kHttpStatusPayload, absl::Cord(absl::StrCat(f.http_status)));
+    return st;
   }
   return absl::FailedPreconditionError(
       absl::StrCat("websocket handshake: ", av(ws::name(f.handshake_error))));
@@ -96,6 +102,13 @@ absl::Status websocket_failure_status(const ws::Connection& c) {
       break;
   }
   return absl::OkStatus();
+}
+
+std::optional<int> handshake_http_status(const absl::Status& status) {
+  const absl::optional<absl::Cord> p = status.GetPayload(kHttpStatusPayload);
+  int code = 0;
+  if (!p || !absl::SimpleAtoi(std::string(*p), &code)) return std::nullopt;
+  return code;
 }
 
 absl::Status websocket_send_status(const ws::EncodeResult& r) {

@@ -19,6 +19,7 @@
 #ifndef TERN_BACKENDS_STATUS_H_
 #define TERN_BACKENDS_STATUS_H_
 
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -42,8 +43,13 @@ absl::Status url_status(std::string_view url, UrlError error);
 absl::Status tls_status(const tls::TlsCodec& codec);
 
 // Why a WebSocket connection is Failed (not for FailureCause::Aborted,
-// whose status is the transport's own).
+// whose status is the transport's own). A server that answered the upgrade
+// with another status (429, 503, ...) has it attached as a payload:
+// handshake_http_status() reads it back.
 absl::Status websocket_failure_status(const ws::Connection& connection);
+// The HTTP status a server refused the WebSocket upgrade with, if `status`
+// says so (a session backs off harder on 429/418/503).
+std::optional<int> handshake_http_status(const absl::Status& status);
 // Why a send was refused (not for Error::NotOpen: the caller knows why).
 absl::Status websocket_send_status(const ws::EncodeResult& result);
 // Later calls after the peer's Close.

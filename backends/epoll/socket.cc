@@ -207,6 +207,7 @@ absl::StatusOr<Listener> Listener::bind(EventLoop& loop, std::string_view host, 
   if (!l.ok()) return l.status();
   auto state = std::make_unique<State>();
   state->loop = &loop;
+  state->loop_handle = loop.handle();
   state->fd = l->fd;
   state->port = l->port;
   state->on_events = [](Pollable* p, std::uint32_t) {
@@ -229,13 +230,19 @@ std::uint16_t Listener::port() const noexcept { return s_ ? s_->port : 0; }
 
 void Listener::close() noexcept {
   if (!s_ || s_->fd < 0) return;
-  s_->loop->remove(s_->fd);
+  // The loop may be gone already (destroyed first): then its epoll set and
+  // its queue went with it.
+  const bool loop_alive = s_->loop_handle->loop != nullptr;
+  if (loop_alive) s_->loop->remove(s_->fd);
   ::close(s_->fd);
   s_->fd = -1;
   if (AcceptAwaiter* w = s_->waiter) {
+    // A pending accept ends with kCancelled and forgets this listener, so
+    // its frame may outlive it.
     s_->waiter = nullptr;
+    w->state = nullptr;
     w->result = absl::CancelledError("listener closed");
-    s_->loop->make_ready(*w);
+    if (loop_alive) s_->loop->make_ready(*w);
   }
 }
 
@@ -288,7 +295,7 @@ void Listener::AcceptAwaiter::await_suspend(std::coroutine_handle<> h) noexcept 
   }
   cancel = [](detail::Waiter* w) {
     auto* self = static_cast<AcceptAwaiter*>(w);
-    if (self->state->waiter == self) self->state->waiter = nullptr;
+    if (self->state != nullptr && self->state->waiter == self) self->state->waiter = nullptr;
     self->result = cancelled();
   };
   state->waiter = this;

@@ -74,7 +74,8 @@ class Listener {
   AcceptAwaiter accept(const SocketOptions& options = {}) noexcept;
 
   std::uint16_t port() const noexcept;
-  // Stops listening; a pending accept() ends with kCancelled.
+  // Stops listening; a pending accept() ends with kCancelled. Safe whether
+  // the loop still lives or not (destroying a Listener calls it).
   void close() noexcept;
 
   struct State;
@@ -86,6 +87,7 @@ class Listener {
 
 struct Listener::State : Pollable {
   EventLoop* loop = nullptr;
+  std::shared_ptr<detail::LoopHandle> loop_handle;  // to tell whether `loop` still lives
   int fd = -1;
   std::uint16_t port = 0;
   struct AcceptAwaiter* waiter = nullptr;

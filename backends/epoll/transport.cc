@@ -13,6 +13,7 @@ namespace tern::epoll::detail {
 
 TransportBase::TransportBase(EventLoop& loop, int fd, const SocketOptions& o) noexcept
     : loop_(&loop),
+      loop_handle_(loop.handle()),
       fd_(fd),
       read_timeout_ns_(o.read_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.read_timeout)),
       write_timeout_ns_(o.write_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.write_timeout)),
@@ -48,12 +49,14 @@ TransportBase::TransportBase(EventLoop& loop, int fd, const SocketOptions& o) no
 }
 
 TransportBase::~TransportBase() {
-  finish(reader_, absl::CancelledError("connection destroyed"));
-  finish(writer_, absl::CancelledError("connection destroyed"));
-  if (fd_ >= 0) {
-    if (registered_) loop_->remove(fd_);
-    ::close(fd_);
+  if (loop_handle_->loop != nullptr) {
+    finish(reader_, absl::CancelledError("connection destroyed"));
+    finish(writer_, absl::CancelledError("connection destroyed"));
+    if (fd_ >= 0 && registered_) loop_->remove(fd_);
   }
+  // Else the loop went first, and every frame with it (nothing waits here);
+  // its wheel disarmed our timers.
+  if (fd_ >= 0) ::close(fd_);
 }
 
 absl::Status TransportBase::start() noexcept {

@@ -21,7 +21,8 @@
 //
 // Ownership: a Transport owns its file descriptor, closed (and removed from
 // epoll) on destruction; operations still parked on it are resumed with
-// kCancelled. It is pinned: epoll holds its address.
+// kCancelled. It may outlive its loop (then only the descriptor is closed).
+// It is pinned: epoll holds its address.
 #ifndef TERN_BACKENDS_EPOLL_TRANSPORT_H_
 #define TERN_BACKENDS_EPOLL_TRANSPORT_H_
 
@@ -116,6 +117,7 @@ class TransportBase : public Pollable {
   static void cancel_op(Waiter* w) noexcept;
 
   EventLoop* loop_;
+  std::shared_ptr<LoopHandle> loop_handle_;  // the loop may be destroyed first
   int fd_;
   bool registered_ = false;
   bool watching_writes_ = false;  // level-triggered: EPOLLOUT registered

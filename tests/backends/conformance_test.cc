@@ -288,6 +288,30 @@ TYPED_TEST(Conformance, WebSocketProtocolErrorSendsTheCloseCodeAndNamesTheCause)
   EXPECT_EQ(code, 1002);
 }
 
+TYPED_TEST(Conformance, WebSocketUpgradeRefusedWithAStatusSaysWhich) {
+  using B = TypeParam;
+  // A server that answers the upgrade with 429 Too Many Requests.
+  posix::Listener l = *posix::Listener::bind("127.0.0.1", 0);
+  std::thread server([&] {
+    auto s = l.accept();
+    if (!s.ok()) return;
+    std::uint8_t buf[4096];
+    (void)s->read_some(buf);
+    const std::string reply = "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)s->write_all(bytes(reply));
+    s->shutdown_write();
+    (void)s->read_some(buf);
+  });
+  absl::Status st = this->run([&]() -> TaskOf<B> {
+    auto ws = co_await B::connect_websocket(this->ctx, "ws://127.0.0.1:" + std::to_string(l.port()) + "/", {});
+    co_return ws.status();
+  });
+  server.join();
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_EQ(handshake_http_status(st), 429) << st;
+  EXPECT_EQ(handshake_http_status(absl::UnavailableError("x")), std::nullopt);
+}
+
 TYPED_TEST(Conformance, WebSocketServerRejectsAWrongVersionWith426) {
   using B = TypeParam;
   EchoServer<B> server;
