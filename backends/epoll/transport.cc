@@ -123,12 +123,19 @@ void TransportBase::shutdown_write() noexcept {
 
 void TransportBase::wait(IoOp& op, Want want) noexcept {
   op.cancel = &TransportBase::cancel_op;
-  if (want == Want::Write && writer_ == nullptr) {
+  IoOp*& slot = op.writer ? writer_ : reader_;
+  if (ABSL_PREDICT_FALSE(slot != nullptr)) {
+    op.fail(&op, absl::FailedPreconditionError(op.writer ? "another coroutine is already sending on this connection"
+                                                         : "another coroutine is already receiving on this connection"));
+    loop_->make_ready(op);
+    return;
+  }
+  if (op.writer) {
     writer_ = &op;
     if (write_timeout_ns_ != 0) loop_->postpone(write_timer_, loop_->now_ns() + write_timeout_ns_);
   } else {
     // A reader that must first write (TLS) waits for writability in the
-    // reader's slot; senders keep the writer's.
+    // reader's slot.
     reader_ = &op;
     reader_wants_ = want;
     if (read_timeout_ns_ != 0) loop_->postpone(read_timer_, loop_->now_ns() + read_timeout_ns_);

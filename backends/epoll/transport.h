@@ -48,6 +48,10 @@ class TransportBase;
 // A parked operation: step() is retried on readiness until Done.
 struct IoOp : Waiter {
   TransportBase* transport = nullptr;
+  // Which of the transport's two slots the operation parks in: the reader's
+  // (receives, handshakes, an HTTP exchange; may wait to write first, for
+  // TLS) or the writer's (sends). One operation per slot at a time.
+  bool writer = false;
   Want (*step)(IoOp* self) = nullptr;
   // Ends the operation with `why` (timeout, cancellation, destruction).
   void (*fail)(IoOp* self, absl::Status why) = nullptr;
@@ -81,7 +85,10 @@ class TransportBase : public Pollable {
   // shutdown(SHUT_WR).
   void shutdown_write() noexcept;
 
-  // Parks `op` (its handle set) until the side it wants is ready.
+  // Parks `op` (its handle set) in its slot until the side it wants is
+  // ready. If another operation already holds that slot (two coroutines
+  // receiving on one connection), `op` fails at once with
+  // kFailedPrecondition instead.
   void wait(IoOp& op, Want want) noexcept;
   // Retries the parked reader now (its endpoint changed state: a deadline
   // the owner keeps ran out).

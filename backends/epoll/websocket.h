@@ -133,7 +133,9 @@ struct WebSocket::RecvAwaiter : detail::TransportOp<RecvAwaiter, absl::StatusOr<
 struct WebSocket::SendAwaiter : detail::TransportOp<SendAwaiter, absl::Status> {
   enum class Kind : std::uint8_t { Text, Binary, Ping, Pong, Flush };
   SendAwaiter(State& s, Kind kind, std::span<const std::uint8_t> payload) noexcept
-      : TransportOp(s), kind(kind), payload(payload) {}
+      : TransportOp(s), kind(kind), payload(payload) {
+    writer = true;
+  }
   detail::Want run() noexcept;
 
   Kind kind;

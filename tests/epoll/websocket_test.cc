@@ -142,6 +142,33 @@ TEST(EpollWebSocket, NamesAreResolvedOffTheLoop) {
   EXPECT_TRUE(absl::IsNotFound(unknown)) << unknown;
 }
 
+TEST(EpollWebSocket, ASecondConcurrentReceiverIsRefusedNotLost) {
+  EventLoop loop;
+  EchoServer server(loop);
+  absl::Status second;
+  absl::Status st = run(loop, &server, [&]() -> Task<absl::Status> {
+    absl::StatusOr<WebSocket> ws = co_await WebSocket::connect(loop, server.url());
+    if (!ws.ok()) co_return ws.status();
+    WebSocket* w = &*ws;
+    bool first_done = false;
+    loop.spawn([&]() -> Task<absl::Status> {  // parks in recv() first
+      absl::StatusOr<ws::Message> m = co_await w->recv();
+      first_done = m.ok();
+      co_return m.status();
+    });
+    co_await loop.yield();
+    absl::StatusOr<ws::Message> m = co_await w->recv();  // the slot is taken
+    second = m.status();
+    const std::string hi = "hi";
+    if (absl::Status s = co_await w->send_text(hi); !s.ok()) co_return s;  // the first one gets the echo
+    for (int i = 0; i < 100 && !first_done; ++i) co_await loop.sleep_for(absl::Milliseconds(1));
+    EXPECT_TRUE(first_done);
+    co_return co_await w->close();
+  });
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_TRUE(absl::IsFailedPrecondition(second)) << second;
+}
+
 TEST(EpollWebSocket, BatchedFramesLeaveInOneSend) {
   EventLoop loop;
   EchoServer server(loop);
