@@ -54,6 +54,9 @@ struct Op {
   ::asio::cancellation_type cancelled = ::asio::cancellation_type::none;
   // The caller's handler runs on the connection's own executor.
   bool same_executor = true;
+  // Not Done: the caller has just run the step, which said this; start by
+  // waiting.
+  Want first = Want::Done;
 };
 
 // A handler with its argument bound, for post() and dispatch().
@@ -76,11 +79,17 @@ void deliver(const ::asio::any_io_executor& connection, bool here, Handler&& han
   ::asio::dispatch(ex, Bound<std::decay_t<Handler>, std::decay_t<Arg>>{std::move(handler), std::forward<Arg>(arg)});
 }
 
-// True if the handler's associated executor is the connection's.
+// True if the handler's associated executor is the connection's (at
+// compile time when the handler names none: a plain callback).
 template <typename Handler>
 bool runs_on(const Handler& handler, const ::asio::any_io_executor& connection) {
   using Ex = ::asio::associated_executor_t<Handler, ::asio::any_io_executor>;
-  if constexpr (std::is_same_v<Ex, ::asio::any_io_executor>) {
+  if constexpr (requires {
+                  typename ::asio::associated_executor<Handler, ::asio::any_io_executor>::
+                      asio_associated_executor_is_unspecialised;
+                }) {
+    return true;
+  } else if constexpr (std::is_same_v<Ex, ::asio::any_io_executor>) {
     return ::asio::get_associated_executor(handler, connection) == connection;
   } else {
     return false;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "asio/error.hpp"
+#include "asio/io_context.hpp"
 #include "backends/asio/socket.h"
 #include "backends/status.h"
 
@@ -21,9 +22,12 @@ Clock::duration to_clock(absl::Duration d) {
 }  // namespace
 
 // What every internal handler shares: it holds a reference to the
-// transport while it exists, runs on the connection's executor and takes its
-// memory from the connection's HandlerMemory. One destroyed without running
-// (a moved-from one never counts) means the io_context is going away.
+// transport while it exists and takes its memory from the connection's
+// HandlerMemory. One destroyed without running (a moved-from one never
+// counts) means the io_context is going away. Handlers say they run on the
+// connection's executor (OnExecutor), except a Kick posted straight to an
+// io_context, where saying so would make post() wrap it in a type-erased
+// dispatcher that allocates.
 template <typename Endpoint>
 struct Transport<Endpoint>::HandlerBase {
   explicit HandlerBase(Transport* t) noexcept : t(t), owns(true) { t->add_ref(); }
@@ -42,8 +46,6 @@ struct Transport<Endpoint>::HandlerBase {
     return t;
   }
 
-  using executor_type = Executor;
-  executor_type get_executor() const noexcept { return t->executor_; }
   using allocator_type = HandlerAllocator<void>;
   allocator_type get_allocator() const noexcept { return allocator_type(&t->memory_); }
 
@@ -52,8 +54,15 @@ struct Transport<Endpoint>::HandlerBase {
 };
 
 template <typename Endpoint>
-struct Transport<Endpoint>::ReadDone : HandlerBase {
+struct Transport<Endpoint>::OnExecutor : HandlerBase {
   using HandlerBase::HandlerBase;
+  using executor_type = Executor;
+  executor_type get_executor() const noexcept { return this->t->executor_; }
+};
+
+template <typename Endpoint>
+struct Transport<Endpoint>::ReadDone : OnExecutor {
+  using OnExecutor::OnExecutor;
   using cancellation_slot_type = ::asio::cancellation_slot;
   cancellation_slot_type get_cancellation_slot() const noexcept { return this->t->read_signal_.slot(); }
   void operator()(const std::error_code& ec, std::size_t n) {
@@ -64,8 +73,8 @@ struct Transport<Endpoint>::ReadDone : HandlerBase {
 };
 
 template <typename Endpoint>
-struct Transport<Endpoint>::WriteDone : HandlerBase {
-  using HandlerBase::HandlerBase;
+struct Transport<Endpoint>::WriteDone : OnExecutor {
+  using OnExecutor::OnExecutor;
   using cancellation_slot_type = ::asio::cancellation_slot;
   cancellation_slot_type get_cancellation_slot() const noexcept { return this->t->write_signal_.slot(); }
   void operator()(const std::error_code& ec, std::size_t n) {
@@ -76,8 +85,8 @@ struct Transport<Endpoint>::WriteDone : HandlerBase {
 };
 
 template <typename Endpoint>
-struct Transport<Endpoint>::TimerDone : HandlerBase {
-  TimerDone(Transport* t, std::uint64_t generation) noexcept : HandlerBase(t), generation(generation) {}
+struct Transport<Endpoint>::TimerDone : OnExecutor {
+  TimerDone(Transport* t, std::uint64_t generation) noexcept : OnExecutor(t), generation(generation) {}
   void operator()(const std::error_code&) {
     Transport* t = this->take();
     // A wait replaced by an earlier deadline, or cancelled by owner_gone().
@@ -90,8 +99,9 @@ struct Transport<Endpoint>::TimerDone : HandlerBase {
 // A completion posted for later: an op finished inside its initiating
 // function, or a cancelled op whose socket operation is not the read.
 template <typename Endpoint>
-struct Transport<Endpoint>::Kick : HandlerBase {
-  Kick(Transport* t, Side side) noexcept : HandlerBase(t), side(side) {}
+template <typename Base>
+struct Transport<Endpoint>::Kick : Base {
+  Kick(Transport* t, Side side) noexcept : Base(t), side(side) {}
   void operator()() {
     Transport* t = this->take();
     t->on_kick(side);
@@ -143,7 +153,10 @@ void Transport<Endpoint>::owner_gone() noexcept {
 template <typename Endpoint>
 void Transport<Endpoint>::start_op(Op* op, Side side) noexcept {
   slot(side) = op;
-  const Want w = op->step(op);
+  if (side == Side::Reader) reader_wants_ = Want::Done;
+  // An op whose caller has just stepped it (recv() after try_recv()) waits
+  // at once.
+  const Want w = op->first != Want::Done ? op->first : op->step(op);
   if (w == Want::Done) {
     // Asio's rule: never complete inside the initiating function.
     deliver_pending_[static_cast<int>(side)] = true;
@@ -172,12 +185,15 @@ template <typename Endpoint>
 void Transport<Endpoint>::wait(Side side, Want want) noexcept {
   if (side == Side::Reader) reader_wants_ = want;
   if (want == Want::Read) {
-    if (read_timeout_d_ != Clock::duration::zero()) read_deadline_ = Clock::now() + read_timeout_d_;
     start_read();
+    if (read_timeout_d_ != Clock::duration::zero()) {
+      read_deadline_ = Clock::now() + read_timeout_d_;
+      arm_timer();
+    }
   } else if (write_timeout_d_ != Clock::duration::zero()) {
     write_deadline_ = Clock::now() + write_timeout_d_;
+    arm_timer();
   }
-  if (read_timeout_d_ != Clock::duration::zero() || write_timeout_d_ != Clock::duration::zero()) arm_timer();
   // Waiting on a write that is not in flight would wait forever: the step
   // said Write because the kernel is full, so flush() started one, unless
   // the transport failed meanwhile (then retry at once).
@@ -235,7 +251,14 @@ void Transport<Endpoint>::abandon() noexcept {
 
 template <typename Endpoint>
 void Transport<Endpoint>::post_kick(Side side) noexcept {
-  ::asio::post(executor_, Kick(this, side));
+  // On a plain io_context, post to its own executor: the operation then
+  // comes from the connection's memory. Anything else (a strand) goes
+  // through the type-erased executor, which allocates for it.
+  if (const auto* io = executor_.template target<::asio::io_context::executor_type>()) {
+    ::asio::post(*io, Kick<HandlerBase>(this, side));
+  } else {
+    ::asio::post(executor_, Kick<OnExecutor>(this, side));
+  }
 }
 
 // --- the read and the write in flight -------------------------------------

@@ -173,9 +173,11 @@ class Transport {
 
  private:
   struct HandlerBase;
+  struct OnExecutor;
   struct ReadDone;
   struct WriteDone;
   struct TimerDone;
+  template <typename Base>
   struct Kick;
   struct CancelForward;
 

@@ -223,7 +223,7 @@ Want CloseOp::run(Op* op) noexcept {
   }
   // Then the peer's Close; data still in flight is discarded.
   for (;;) {
-    absl::StatusOr<ws::Message> m;
+    absl::StatusOr<ws::Message> m(ws::Message{});
     if (const Want w = recv_step(s, m); w != Want::Done) return w;
     if (!m.ok()) {
       self->result = absl::IsFailedPrecondition(m.status()) ? absl::OkStatus() : m.status();
@@ -323,19 +323,27 @@ detail::WsTransport& WebSocket::transport() const noexcept { return *s_; }
 
 // --- receiving ----------------------------------------------------------------
 
+namespace {
+absl::Status receive_pending() {
+  return absl::FailedPreconditionError("another receive is pending on this connection");
+}
+}  // namespace
+
 std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   State& s = *s_;
-  if (s.busy(Side::Reader)) {
-    return absl::StatusOr<ws::Message>(absl::FailedPreconditionError("another receive is pending on this connection"));
-  }
-  absl::StatusOr<ws::Message> m;
+  if (s.busy(Side::Reader)) return absl::StatusOr<ws::Message>(receive_pending());
+  absl::StatusOr<ws::Message> m(ws::Message{});
   if (detail::recv_step(s, m) != Want::Done) return std::nullopt;
   return m;
 }
 
 ::asio::awaitable<absl::StatusOr<ws::Message>> WebSocket::recv() {
-  if (std::optional<absl::StatusOr<ws::Message>> m = try_recv()) co_return *std::move(m);
-  co_return co_await async_recv(::asio::use_awaitable);
+  State& s = *s_;
+  if (s.busy(Side::Reader)) co_return receive_pending();
+  absl::StatusOr<ws::Message> m(ws::Message{});
+  const Want w = detail::recv_step(s, m);
+  if (w == Want::Done) co_return m;
+  co_return co_await async_recv_waiting(w, ::asio::use_awaitable);
 }
 
 ::asio::awaitable<absl::StatusOr<WebSocket::OwnedMessage>> WebSocket::recv_owned() {

@@ -99,9 +99,9 @@ enum class SendKind : std::uint8_t { Text, Binary, Ping, Pong, Flush };
 struct RecvOp : OpOn<ws::Connection> {
   static constexpr Side kSide = Side::Reader;
   using Result = absl::StatusOr<ws::Message>;
-  explicit RecvOp(WsTransport& t) noexcept : OpOn(t, kSide) {}
+  explicit RecvOp(WsTransport& t, Want first = Want::Done) noexcept : OpOn(t, kSide) { this->first = first; }
   static Want run(Op* op) noexcept;
-  Result result;
+  Result result{ws::Message{}};
 };
 
 struct SendOp : OpOn<ws::Connection> {
@@ -231,6 +231,9 @@ class WebSocket {
   ::asio::awaitable<absl::Status> send(detail::SendKind kind, std::span<const std::uint8_t> payload);
   template <typename Token>
   auto async_open(Token&& token);
+  // async_recv() for a caller that has just found it must wait `first`.
+  template <typename Token>
+  auto async_recv_waiting(detail::Want first, Token&& token);
 
   State* s_;
 };
@@ -261,6 +264,15 @@ auto WebSocket::async_recv(Token&& token) {
   return ::asio::async_initiate<Token, void(absl::StatusOr<ws::Message>)>(
       [](auto handler, detail::WsTransport* t) { t->start<detail::RecvOp>(std::move(handler)); }, token,
       &transport());
+}
+
+template <typename Token>
+auto WebSocket::async_recv_waiting(detail::Want first, Token&& token) {
+  return ::asio::async_initiate<Token, void(absl::StatusOr<ws::Message>)>(
+      [](auto handler, detail::WsTransport* t, detail::Want first) {
+        t->start<detail::RecvOp>(std::move(handler), first);
+      },
+      token, &transport(), first);
 }
 
 template <typename Token>

@@ -10,6 +10,7 @@
 #include "core/http/request_writer.h"
 #include "core/http/response_reader.h"
 #include "gtest/gtest.h"
+#include "tests/asio/malloc_counter.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/support/canned_http_server.h"
 #include "tests/tls/test_pki.h"
@@ -184,6 +185,7 @@ TEST(AsioHttp, NoAllocationsPerRequestOnceConnected) {
   tern::testing::CannedHttpServer server;
   ::asio::io_context io;
   std::size_t allocations = 1;
+  std::size_t mallocs = 1;
   absl::Status st = run(io, [&]() -> ::asio::awaitable<absl::Status> {
     absl::StatusOr<HttpConnection> conn =
         co_await HttpConnection::async_connect(io.get_executor(), server.url(), {}, use_awaitable);
@@ -201,15 +203,18 @@ TEST(AsioHttp, NoAllocationsPerRequestOnceConnected) {
     // The canned server runs on its own thread and allocates nothing per
     // request either.
     tern::testing::AllocCounter count;
+    testing::MallocCounter c_count;
     for (int i = 0; i < 2000; ++i) {
       if (absl::Status s = co_await once(); !s.ok()) co_return s;
     }
     allocations = count.allocations();
+    mallocs = c_count.mallocs();
     EXPECT_EQ(conn->overflows(), 0u);
     co_return absl::OkStatus();
   });
   EXPECT_TRUE(st.ok()) << st;
   EXPECT_EQ(allocations, 0u);
+  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "backends/asio/socket.h"
 #include "backends/asio/websocket.h"
 #include "gtest/gtest.h"
+#include "tests/asio/malloc_counter.h"
 #include "tests/support/alloc_counter.h"
 
 namespace tern::asio {
@@ -43,6 +44,7 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 
 struct Measured {
   std::size_t allocations = 0;
+  std::size_t mallocs = 0;
   int round_trips = 0;
 };
 
@@ -77,6 +79,7 @@ struct Measured {
     (void)co_await ws->recv();
   }
   tern::testing::AllocCounter count;
+  testing::MallocCounter c_count;
   constexpr int kRounds = 2000;
   for (int i = 0; i < kRounds; ++i) {
     if (absl::Status st = co_await ws->send_binary(bytes(small)); !st.ok()) co_return st;
@@ -84,6 +87,7 @@ struct Measured {
     if (!m.ok()) co_return m.status();
   }
   measured.allocations = count.allocations();
+  measured.mallocs = c_count.mallocs();
   measured.round_trips = kRounds;
   co_return co_await ws->close();
 }
@@ -118,8 +122,9 @@ TEST(AsioStrand, EchoOnAThreadPoolThroughStrands) {
   pool.join();
   // Reported, not asserted: on a strand, Asio's own reactor operations copy
   // the socket's any_io_executor with outstanding work, which allocates.
-  std::printf("strand echo: %.2f allocations per round trip (both ends)\n",
-              measured.round_trips ? static_cast<double>(measured.allocations) / measured.round_trips : -1.0);
+  std::printf("strand echo, per round trip (both ends): %.2f operator new, %.2f C allocator calls\n",
+              measured.round_trips ? static_cast<double>(measured.allocations) / measured.round_trips : -1.0,
+              measured.round_trips ? static_cast<double>(measured.mallocs) / measured.round_trips : -1.0);
 }
 
 }  // namespace

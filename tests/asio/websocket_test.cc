@@ -20,6 +20,7 @@
 #include "backends/asio/backend.h"
 #include "backends/asio/socket.h"
 #include "gtest/gtest.h"
+#include "tests/asio/malloc_counter.h"
 #include "tests/asio/scripted_peer.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/tls/test_pki.h"
@@ -393,6 +394,7 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCoroutines) {
   ::asio::io_context io;
   EchoServer server(io);
   std::size_t allocations = 1;
+  std::size_t mallocs = 1;
   std::size_t overflows = 1;
   absl::Status st = run(io, [&]() -> ::asio::awaitable<absl::Status> {
     absl::StatusOr<WebSocket> ws = co_await WebSocket::async_connect(io.get_executor(), server.url(), {}, use_awaitable);
@@ -403,6 +405,7 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCoroutines) {
       (void)co_await ws->recv();
     }
     tern::testing::AllocCounter count;  // the server is in this process, on this thread
+    testing::MallocCounter c_count;       // Asio's caches fall back to aligned_alloc
     for (int i = 0; i < 10000; ++i) {
       if (absl::Status s = co_await ws->send_binary(bytes(payload)); !s.ok()) co_return s;
       absl::StatusOr<ws::Message> m = co_await ws->recv();
@@ -410,11 +413,13 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCoroutines) {
       if (m->payload.size() != payload.size()) co_return absl::InternalError("size");
     }
     allocations = count.allocations();
+    mallocs = c_count.mallocs();
     overflows = ws->overflows() + server.served->overflows();
     co_return co_await ws->close();
   });
   EXPECT_TRUE(st.ok()) << st;
   EXPECT_EQ(allocations, 0u);
+  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
   EXPECT_EQ(overflows, 0u);
 }
 
@@ -480,14 +485,17 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCallbacks) {
   ASSERT_TRUE(echo.error.ok()) << echo.error;
   io.restart();
   tern::testing::AllocCounter count;
+  testing::MallocCounter c_count;
   echo.left = 10000;
   echo.round();
   while (echo.left > 0 && io.run_one() != 0) {
   }
   const std::size_t allocations = count.allocations();
+  const std::size_t mallocs = c_count.mallocs();
   ASSERT_TRUE(echo.error.ok()) << echo.error;
   ASSERT_EQ(echo.left, 0);
   EXPECT_EQ(allocations, 0u);
+  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
   EXPECT_EQ(client->overflows() + server->overflows(), 0u);
 }
 
