@@ -1,5 +1,6 @@
 #include "backends/asio/transport.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -129,6 +130,9 @@ Transport<Endpoint>::Transport(Socket socket, const SocketOptions& o, tls::Chann
       write_timeout_(o.write_timeout) {
   if (read_timeout_ != absl::InfiniteDuration()) read_timeout_d_ = to_clock(read_timeout_);
   if (write_timeout_ != absl::InfiniteDuration()) write_timeout_d_ = to_clock(write_timeout_);
+  if (o.release_memory_when_idle != absl::InfiniteDuration()) {
+    idle_period_ = std::max(to_clock(o.release_memory_when_idle), Clock::duration(1));
+  }
   std::error_code ec;
   // Writes are tried directly first; a would-block goes to the reactor.
   socket_.non_blocking(true, ec);
@@ -186,8 +190,15 @@ void Transport<Endpoint>::wait(Side side, Want want) noexcept {
   if (side == Side::Reader) reader_wants_ = want;
   if (want == Want::Read) {
     start_read();
-    if (read_timeout_d_ != Clock::duration::zero()) {
-      read_deadline_ = Clock::now() + read_timeout_d_;
+    const bool deadline = read_timeout_d_ != Clock::duration::zero() && !keep_read_deadline_;
+    const bool idle_check = idle_period_ != Clock::duration::zero() && idle_deadline_ == kNever && !released_;
+    if (deadline || idle_check) {
+      const Clock::time_point now = Clock::now();
+      if (deadline) read_deadline_ = now + read_timeout_d_;
+      if (idle_check) {
+        idle_deadline_ = now + idle_period_;
+        idle_mark_ = read_calls_;
+      }
       arm_timer();
     }
   } else if (write_timeout_d_ != Clock::duration::zero()) {
@@ -274,18 +285,31 @@ void Transport<Endpoint>::start_read() noexcept {
 template <typename Endpoint>
 void Transport<Endpoint>::on_read(const std::error_code& ec, std::size_t n) noexcept {
   read_in_flight_ = false;
-  read_deadline_ = kNever;
-  ++read_calls_;
+  const bool aborted = ec == ::asio::error::operation_aborted;
+  if (!aborted) ++read_calls_;
   if (!ec) {
+    released_ = false;
     channel_.received(n, endpoint_.read_buffer());
   } else if (ec == ::asio::error::eof) {
     eof_ = true;
     channel_.received_eof();
-  } else if (ec != ::asio::error::operation_aborted) {
-    // Aborted: a cancellation, a deadline or owner_gone(); the step decides.
+  } else if (!aborted) {
     set_error(io_status(ec, "read"));
   }
+  // Aborted: a cancellation, a deadline, owner_gone() or the idle release;
+  // the step decides (the first three), or the read simply starts again.
+  const bool idle_release = std::exchange(release_requested_, false) && aborted;
+  if (idle_release) {
+    // Nothing is in flight now: the buffers are ours to release.
+    endpoint_.release_memory();
+    released_ = true;
+    ++memory_releases_;
+    keep_read_deadline_ = true;  // the same wait for bytes goes on
+  } else {
+    read_deadline_ = kNever;
+  }
   if (reader_wants_ == Want::Read) retry(Side::Reader);
+  keep_read_deadline_ = false;
 }
 
 template <typename Endpoint>
@@ -328,12 +352,15 @@ template <typename Endpoint>
 void Transport<Endpoint>::set_state_timeout(absl::Duration d) noexcept {
   if (d == absl::InfiniteDuration()) {
     state_deadline_ = kNever;
+    // The handshake or close is over; with no read in flight there is
+    // nothing to be idle about either.
+    if (!read_in_flight_) idle_deadline_ = kNever;
     // Unlike the per-wait deadlines (moved lazily, see arm_timer()), a state
     // ends once: stop the timer now if nothing else needs it, so a finished
     // handshake or close does not keep the io_context busy.
     const bool reading = read_in_flight_ && read_deadline_ != kNever;
     const bool writing = write_in_flight_ && write_deadline_ != kNever;
-    if (timer_armed_ && !reading && !writing) {
+    if (timer_armed_ && !reading && !writing && idle_deadline_ == kNever) {
       timer_armed_ = false;
       ++timer_generation_;
       timer_.cancel();
@@ -346,7 +373,7 @@ void Transport<Endpoint>::set_state_timeout(absl::Duration d) noexcept {
 
 template <typename Endpoint>
 void Transport<Endpoint>::arm_timer() noexcept {
-  Clock::time_point earliest = state_deadline_;
+  Clock::time_point earliest = std::min(state_deadline_, idle_deadline_);
   if (read_in_flight_ && read_deadline_ < earliest) earliest = read_deadline_;
   if (write_in_flight_ && write_deadline_ < earliest) earliest = write_deadline_;
   if (earliest == kNever || closed_) return;
@@ -374,6 +401,21 @@ void Transport<Endpoint>::on_timer() noexcept {
         absl::StrCat("write timed out after ", absl::FormatDuration(write_timeout_))));
     endpoint_.abort();
     write_signal_.emit(::asio::cancellation_type::terminal);
+  }
+  if (idle_deadline_ <= now) {
+    idle_deadline_ = kNever;
+    if (reader_ != nullptr && reader_wants_ == Want::Read && read_in_flight_) {
+      if (read_calls_ == idle_mark_ && !failed()) {
+        // Idle for a whole period. The buffers may not be touched while the
+        // reactor may read into them (on a thread pool, concurrently with
+        // this handler): cancel the read, release in on_read().
+        release_requested_ = true;
+        read_signal_.emit(::asio::cancellation_type::terminal);
+      } else {
+        idle_deadline_ = now + idle_period_;
+        idle_mark_ = read_calls_;
+      }
+    }
   }
   if (state_deadline_ <= now) {
     state_deadline_ = kNever;

@@ -20,8 +20,11 @@
 //
 // Time: one steady_timer per connection serves the read deadline (each wait
 // for bytes, SocketOptions::read_timeout), the write deadline (each wait for
-// the kernel, write_timeout) and the owner's state deadline (the core's
-// handshake and close timeouts). Moving a deadline later costs nothing: the
+// the kernel, write_timeout), the owner's state deadline (the core's
+// handshake and close timeouts) and the idle check
+// (release_memory_when_idle: a reader that saw no bytes for a whole period
+// has the read in flight cancelled, the endpoint's buffers released, and
+// the read started again). Moving a deadline later costs nothing: the
 // timer stays armed at the earlier time and re-arms when it fires, so an
 // active read deadline costs one clock read per wait, not a timer operation.
 // (Consequence: the timer may stay armed up to one timeout after the last
@@ -168,6 +171,8 @@ class Transport {
   // Reads and writes made so far (socket calls and completions), for tests.
   std::uint64_t read_calls() const noexcept { return read_calls_; }
   std::uint64_t write_calls() const noexcept { return write_calls_; }
+  // Times the idle connection gave its buffers' memory back.
+  std::uint64_t memory_releases() const noexcept { return memory_releases_; }
   // Ops and Asio operations that did not fit the connection's own memory.
   std::size_t overflows() const noexcept { return op_overflows_ + memory_.overflows(); }
 
@@ -240,12 +245,21 @@ class Transport {
   Clock::time_point read_deadline_ = Clock::time_point::max();
   Clock::time_point write_deadline_ = Clock::time_point::max();
   Clock::time_point state_deadline_ = Clock::time_point::max();
+  // release_memory_when_idle: checked once a period, not per operation; a
+  // reader that saw no read complete over a whole period is idle.
+  Clock::duration idle_period_{};
+  Clock::time_point idle_deadline_ = Clock::time_point::max();
+  std::uint64_t idle_mark_ = 0;
+  bool release_requested_ = false;  // the read in flight is being cancelled for it
+  bool released_ = false;           // and done: until bytes arrive again
+  bool keep_read_deadline_ = false;
   Clock::time_point armed_at_ = Clock::time_point::max();
   bool timer_armed_ = false;
   std::uint64_t timer_generation_ = 0;
 
   std::uint64_t read_calls_ = 0;
   std::uint64_t write_calls_ = 0;
+  std::uint64_t memory_releases_ = 0;
   std::size_t op_overflows_ = 0;
   absl::Status error_;
 

@@ -425,5 +425,6 @@ const ws::Connection& WebSocket::connection() const noexcept { return s_->endpoi
 std::uint64_t WebSocket::read_calls() const noexcept { return s_->read_calls(); }
 std::uint64_t WebSocket::write_calls() const noexcept { return s_->write_calls(); }
 std::size_t WebSocket::overflows() const noexcept { return s_->overflows(); }
+std::uint64_t WebSocket::memory_releases() const noexcept { return s_->memory_releases(); }
 
 }  // namespace tern::asio

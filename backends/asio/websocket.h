@@ -217,6 +217,8 @@ class WebSocket {
   std::uint64_t write_calls() const noexcept;
   // Operations that did not fit the connection's own memory (tests: 0).
   std::size_t overflows() const noexcept;
+  // Times the idle connection gave its buffers back (release_memory_when_idle).
+  std::uint64_t memory_releases() const noexcept;
 
  private:
   explicit WebSocket(State* s) noexcept : s_(s) {}

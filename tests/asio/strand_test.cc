@@ -65,13 +65,15 @@ struct Measured {
   // A cancellation from a timer on the same strand, to a receive nobody
   // answers; the connection then carries on.
   ::asio::cancellation_signal signal;
-  ::asio::steady_timer timer(strand, std::chrono::milliseconds(20));
+  ::asio::steady_timer timer(strand, std::chrono::milliseconds(50));
   timer.async_wait([&signal](std::error_code ec) {
     if (!ec) signal.emit(::asio::cancellation_type::terminal);
   });
   absl::StatusOr<ws::Message> cancelled =
       co_await ws->async_recv(::asio::bind_cancellation_slot(signal.slot(), use_awaitable));
   if (!absl::IsCancelled(cancelled.status())) co_return absl::InternalError("receive was not cancelled");
+  // Meanwhile the idle check (5 ms) gave the buffers back, across threads.
+  if (ws->memory_releases() == 0) co_return absl::InternalError("idle connection kept its buffers");
   // Steady state: count what a round trip allocates on a pool (both ends).
   const std::string small(128, 's');
   for (int i = 0; i < 100; ++i) {
@@ -98,6 +100,7 @@ TEST(AsioStrand, EchoOnAThreadPoolThroughStrands) {
   ASSERT_TRUE(acceptor.ok()) << acceptor.status();
   WebSocketOptions o;
   o.socket.read_timeout = absl::Seconds(10);  // the connection timer runs too
+  o.socket.release_memory_when_idle = absl::Milliseconds(5);
   std::promise<absl::Status> server_done, client_done;
   acceptor->async_accept(::asio::make_strand(pool), [&](std::error_code ec, ::asio::ip::tcp::socket s) {
     if (ec) {

@@ -703,6 +703,45 @@ TEST(AsioWebSocket, PeerThatDoesNotReadHitsTheWriteTimeout) {
   EXPECT_NE(st.message().find("write timed out after 200ms"), absl::string_view::npos) << st;
 }
 
+// An idle connection gives its buffers back (release_memory_when_idle) by
+// cancelling the read in flight first; the wait for bytes goes on, and what
+// arrives later is intact.
+TEST(AsioWebSocket, IdleConnectionReleasesItsBuffersAndKeepsReading) {
+  std::promise<void> speak;
+  ScriptedServer peer([&](posix::Socket& s, ws::Connection& c) {
+    speak.get_future().wait();
+    const std::string frame = testing::server_frame(0x1, "after a nap");
+    (void)s.write_all(bytes(frame));
+    (void)ScriptedServer::read_messages(s, c, 1);  // until the client goes
+  });
+  Release release{speak};
+  ::asio::io_context io;
+  WebSocketOptions o;
+  o.socket.release_memory_when_idle = absl::Milliseconds(20);
+  o.socket.read_timeout = absl::Seconds(20);
+  std::optional<WebSocket> ws;
+  WebSocket::async_connect(io.get_executor(), peer.url(), o, [&](absl::StatusOr<WebSocket> w) {
+    ASSERT_TRUE(w.ok()) << w.status();
+    ws.emplace(*std::move(w));
+  });
+  run_until(io, [&] { return ws.has_value(); });
+  ASSERT_TRUE(ws);
+  std::optional<absl::StatusOr<ws::Message>> got;
+  ws->async_recv([&](absl::StatusOr<ws::Message> m) {
+    got = m;
+    if (m.ok()) EXPECT_EQ(m->text(), "after a nap");
+  });
+  run_until(io, [&] { return ws->memory_releases() > 0; });
+  EXPECT_EQ(ws->memory_releases(), 1u);
+  EXPECT_FALSE(got.has_value()) << "the receive still waits";
+  release.now();
+  run_until(io, [&] { return got.has_value(); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->ok()) << got->status();
+  EXPECT_EQ(ws->memory_releases(), 1u) << "released once per idle spell";
+  ws.reset();
+}
+
 // --- the io_context going away ---------------------------------------------------
 
 // Coroutines suspended in receives when the io_context is destroyed: their
