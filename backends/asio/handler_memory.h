@@ -26,7 +26,8 @@ namespace tern::asio::detail {
 class HandlerMemory {
  public:
   // Fits a socket operation (Asio's op, its buffers and handler_work) with
-  // room to spare; measured sizes are in tests/asio/handler_memory_test.cc.
+  // room to spare: the zero-allocation tests in tests/asio check that
+  // nothing overflowed.
   static constexpr std::size_t kBlockSize = 320;
   // A read and a write in flight, two timer waits (a re-armed deadline
   // overlaps the cancelled wait), two posted completions, one spare.
