@@ -285,9 +285,9 @@ void Transport<Endpoint>::start_read() noexcept {
 template <typename Endpoint>
 void Transport<Endpoint>::on_read(const std::error_code& ec, std::size_t n) noexcept {
   read_in_flight_ = false;
-  const bool aborted = ec == ::asio::error::operation_aborted;
+  const bool aborted = ec && ec == ::asio::error::operation_aborted;
   if (!aborted) ++read_calls_;
-  if (!ec) {
+  if (ABSL_PREDICT_TRUE(!ec)) {
     released_ = false;
     channel_.received(n, endpoint_.read_buffer());
   } else if (ec == ::asio::error::eof) {

@@ -342,7 +342,7 @@ std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   if (s.busy(Side::Reader)) co_return receive_pending();
   absl::StatusOr<ws::Message> m(ws::Message{});
   const Want w = detail::recv_step(s, m);
-  if (w == Want::Done) co_return m;
+  if (w == Want::Done) co_return std::move(m);
   co_return co_await async_recv_waiting(w, ::asio::use_awaitable);
 }
 
@@ -359,7 +359,7 @@ std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   if (!s.busy(Side::Writer)) {
     bool framed = false;
     absl::Status result;
-    if (detail::send_step(s, kind, payload, framed, result) == Want::Done) co_return result;
+    if (detail::send_step(s, kind, payload, framed, result) == Want::Done) co_return std::move(result);
     // Queued, and the kernel took part: the rest is leaving; wait for it.
     if (framed) co_return co_await async_flush(::asio::use_awaitable);
   }

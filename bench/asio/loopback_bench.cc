@@ -14,7 +14,11 @@
 //   tern_asio_cb   the same with plain callbacks chained like Beast's;
 //   beast_async    Boost.Beast's asynchronous websocket stream at both ends
 //                  on one io_context thread (Debian's Boost 1.74, its own
-//                  Asio 1.18), callbacks.
+//                  Asio 1.18), callbacks;
+//   burst8_recv,   tern asio, each request answered by 8 messages in one
+//   burst8_async_recv  write, received with recv() (no suspension for a
+//                  buffered message) or async_recv(use_awaitable): what the
+//                  fast path is worth (the floors do not apply to these).
 //
 // Each row reports p50/p99 round trip, round trips/s, the time added over
 // each floor and the heap allocations per round trip (both ends; operator
@@ -223,6 +227,59 @@ Run tern_asio(int rounds, std::size_t size) {
   return rec.result();
 }
 
+// Bursts: each client message is answered with kBurst messages in one write
+// (queue_binary, flush), so all but the first of them are already buffered
+// when the client asks. recv() hands those over without suspending;
+// async_recv(use_awaitable) suspends for each and resumes through a posted
+// completion (an initiating function may not complete inline). The
+// difference is the fast path's worth.
+constexpr int kBurst = 8;
+
+template <bool kHelper>
+Run tern_asio_burst(int rounds, std::size_t size) {
+  ::asio::io_context io(1);
+  auto [client, server] = tern_asio_pair(io);
+  ::asio::co_spawn(
+      io,
+      [&server]() -> ::asio::awaitable<void> {
+        for (;;) {
+          absl::StatusOr<tern::ws::Message> m = co_await server.recv();
+          if (!m.ok()) co_return;
+          for (int i = 0; i < kBurst; ++i) {
+            if (!server.queue_binary(m->payload).ok()) co_return;
+          }
+          absl::Status flushed = co_await server.flush();
+          if (!flushed.ok()) co_return;
+        }
+      },
+      ::asio::detached);
+  Recorder rec(rounds);
+  rec.warm_up(rounds / 10);
+  ::asio::co_spawn(
+      io,
+      [&]() -> ::asio::awaitable<void> {
+        const std::vector<std::uint8_t> payload(size, 'x');
+        while (rec.begin()) {
+          absl::Status sent = co_await client.send_binary(payload);
+          if (!sent.ok()) die("burst send");
+          for (int i = 0; i < kBurst; ++i) {
+            absl::StatusOr<tern::ws::Message> m(tern::ws::Message{});
+            if constexpr (kHelper) {
+              m = co_await client.recv();
+            } else {
+              m = co_await client.async_recv(::asio::use_awaitable);
+            }
+            if (!m.ok() || m->payload.size() != size) die("burst recv");
+          }
+          rec.end();
+        }
+      },
+      ::asio::detached);
+  while (rec.i < rounds && io.run_one() != 0) {
+  }
+  return rec.result();
+}
+
 // Callbacks, chained as Beast's rows are: the client writes, then reads in
 // the write's completion; the server reads, writes, reads again.
 struct TernCallbacks {
@@ -288,8 +345,14 @@ int main(int argc, char** argv) {
     const char* name;
     Run (*run)(int, std::size_t);
   };
-  const Named all[] = {{"raw", raw},       {"asio_raw", asio_raw},         {"tern_posix", tern_posix},
-                       {"tern_asio", tern_asio}, {"tern_asio_cb", tern_asio_cb}, {"beast_async", beast_async}};
+  const Named all[] = {{"raw", raw},
+                       {"asio_raw", asio_raw},
+                       {"tern_posix", tern_posix},
+                       {"tern_asio", tern_asio},
+                       {"tern_asio_cb", tern_asio_cb},
+                       {"beast_async", beast_async},
+                       {"burst8_recv", tern_asio_burst<true>},
+                       {"burst8_async_recv", tern_asio_burst<false>}};
   std::printf("loopback WebSocket echo, one connection, both ends in one thread, %d rounds, %d run(s) per row "
               "(medians), load %s at start\n\n",
               rounds, repeats, load_average().c_str());
