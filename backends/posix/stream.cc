@@ -84,6 +84,18 @@ absl::StatusOr<Stream> Stream::tls_server(Socket socket, const tls::TlsConfig& c
 
 absl::StatusOr<std::size_t> Stream::read(ReadBuf& buf) {
   if (!poisoned().ok()) return poisoned();
+  if (!channel_.secure()) {
+    // Plain: the channel would pass the bytes straight through; skip it.
+    if (buf.spare().empty()) buf.compact();
+    const std::span<std::uint8_t> space = buf.spare();
+    if (space.empty()) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("read buffer full (", buf.capacity(), " bytes): message too large for it"));
+    }
+    absl::StatusOr<std::size_t> n = socket_.read_some(space);
+    if (n.ok()) (void)buf.commit(*n);
+    return n;
+  }
   const std::size_t before = buf.size();
   for (;;) {
     switch (channel_.pull(buf)) {
@@ -118,6 +130,7 @@ absl::StatusOr<std::size_t> Stream::read(ReadBuf& buf) {
 
 absl::Status Stream::write(std::span<const std::uint8_t> bytes) {
   if (!poisoned().ok()) return poisoned();
+  if (!channel_.secure()) return socket_.write_all(bytes);  // plain: nothing to encrypt
   SpanSource source{bytes};
   for (;;) {
     std::span<const std::uint8_t> out = channel_.output(source);

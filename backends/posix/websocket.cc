@@ -1,6 +1,10 @@
 #include "backends/posix/websocket.h"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 
 #include "absl/base/optimization.h"
 #include "absl/strings/str_cat.h"
@@ -77,9 +81,8 @@ absl::Status WebSocket::open(absl::Time deadline, absl::Duration read_timeout) {
 }
 
 absl::Status WebSocket::flush() {
-  for (;;) {
-    const std::span<const std::uint8_t> out = conn_.pending_output();
-    if (out.empty()) return absl::OkStatus();
+  // Usually one pass; another when a Pong or Close waited for room.
+  for (std::span<const std::uint8_t> out = conn_.pending_output(); !out.empty(); out = conn_.pending_output()) {
     if (absl::Status st = stream_.write(out); !st.ok()) {
       conn_.abort();
       close_reason_ = st;
@@ -87,6 +90,7 @@ absl::Status WebSocket::flush() {
     }
     conn_.consume_output(out.size());
   }
+  return absl::OkStatus();
 }
 
 absl::Status WebSocket::read_more() {
@@ -114,9 +118,17 @@ absl::Status WebSocket::closed_error() const {
 
 absl::StatusOr<ws::Message> WebSocket::recv() {
   const ws::State state = conn_.state();
-  if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) return closed_error();
+  if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing && !peeked_)) {
+    return closed_error();
+  }
   for (;;) {
-    const ws::Event e = conn_.next();
+    ws::Event e;
+    if (ABSL_PREDICT_FALSE(peeked_.has_value())) {
+      e = *peeked_;
+      peeked_.reset();
+    } else {
+      e = conn_.next();
+    }
     switch (e.type) {
       case ws::EventType::Message:
         // An automatic Pong waits in the connection's buffer.
@@ -202,6 +214,60 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
   stream_.close_write();
   stream_.socket().close();
   return result;
+}
+
+bool WebSocket::event_ready() noexcept {
+  if (peeked_.has_value()) return true;
+  const ws::State state = conn_.state();
+  if (state != ws::State::Open && state != ws::State::Closing) return true;  // recv() returns at once
+  if (conn_.read_buffer().empty()) return false;
+  // Bytes are buffered: a whole event, or part of a frame (then wait).
+  const ws::Event e = conn_.next();
+  if (e.type == ws::EventType::None) return false;
+  peeked_ = e;
+  return true;
+}
+
+absl::StatusOr<bool> WebSocket::wait_readable(absl::Duration timeout) {
+  WebSocket* self = this;
+  bool ready = false;
+  return wait_readable({&self, 1}, {&ready, 1}, timeout);
+}
+
+absl::StatusOr<bool> WebSocket::wait_readable(std::span<WebSocket* const> connections, std::span<bool> ready,
+                                              absl::Duration timeout, int wake_fd) {
+  if (connections.size() > kMaxWaited || ready.size() < connections.size()) {
+    return absl::InvalidArgumentError("wait_readable: too many connections, or too few flags");
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    ready[i] = connections[i]->event_ready();
+    any = any || ready[i];
+  }
+  if (any) return true;
+  pollfd fds[kMaxWaited + 1];
+  nfds_t n = 0;
+  for (WebSocket* c : connections) fds[n++] = pollfd{c->stream_.socket().fd(), POLLIN, 0};
+  if (wake_fd >= 0) fds[n++] = pollfd{wake_fd, POLLIN, 0};
+  const absl::Time deadline = timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : absl::Now() + timeout;
+  for (;;) {
+    int ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      // Round up: waking before the deadline would only spin.
+      const absl::Duration left = std::max(absl::ZeroDuration(), deadline - absl::Now());
+      ms = static_cast<int>(std::min<std::int64_t>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+                                                   1 << 30));
+    }
+    const int rc = ::poll(fds, n, ms);
+    if (rc > 0) break;
+    if (rc == 0) {
+      if (absl::Now() >= deadline) return false;
+      continue;
+    }
+    if (errno != EINTR) return errno_status(errno, "poll");
+  }
+  for (std::size_t i = 0; i < connections.size(); ++i) ready[i] = fds[i].revents != 0;
+  return true;
 }
 
 }  // namespace tern::posix

@@ -245,16 +245,6 @@ void Connection::flush_owed() noexcept {
   }
 }
 
-EncodeResult Connection::send_text(std::string_view payload) noexcept {
-  if (ABSL_PREDICT_FALSE(state_ != State::Open)) return {0, Error::NotOpen};
-  return writer_.text(out_, payload);
-}
-
-EncodeResult Connection::send_binary(Bytes payload) noexcept {
-  if (ABSL_PREDICT_FALSE(state_ != State::Open)) return {0, Error::NotOpen};
-  return writer_.binary(out_, payload);
-}
-
 EncodeResult Connection::send_ping(Bytes payload) noexcept {
   if (ABSL_PREDICT_FALSE(state_ != State::Open)) return {0, Error::NotOpen};
   return writer_.ping(out_, payload);

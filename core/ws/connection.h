@@ -61,6 +61,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -179,7 +180,7 @@ class Connection {
   // --- connection -> caller ----------------------------------------------
   // The next event from the bytes received so far. The previous Message's
   // view dies here. Inline fast path: a whole data message while Open.
-  Event next() noexcept {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Event next() noexcept {
     view_live_ = false;
     if (ABSL_PREDICT_TRUE(state_ == State::Open)) {
       const ReadResult r = reader_.next(in_);
@@ -187,6 +188,7 @@ class Connection {
         view_live_ = true;
         return {EventType::Message, r.message};
       }
+      if (r.status == ReadStatus::NeedMore && !eof_) return {};
       return next_slow(r);
     }
     return next_other_state();
@@ -198,8 +200,14 @@ class Connection {
   // lacks room now (let the transport take all of pending_output() and
   // retry: the buffer's room comes back when it drains; a frame larger than
   // write_capacity() never fits). On error nothing is queued.
-  EncodeResult send_text(std::string_view payload) noexcept;
-  EncodeResult send_binary(Bytes payload) noexcept;
+  EncodeResult send_text(std::string_view payload) noexcept {
+    if (ABSL_PREDICT_FALSE(state_ != State::Open)) return {0, Error::NotOpen};
+    return writer_.text(out_, payload);
+  }
+  EncodeResult send_binary(Bytes payload) noexcept {
+    if (ABSL_PREDICT_FALSE(state_ != State::Open)) return {0, Error::NotOpen};
+    return writer_.binary(out_, payload);
+  }
   EncodeResult send_ping(Bytes payload = {}) noexcept;
   EncodeResult send_pong(Bytes payload = {}) noexcept;
   // A fragmented message (RFC 6455 §5.4): type is Text or Binary.
