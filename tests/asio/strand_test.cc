@@ -90,6 +90,7 @@ struct Measured {
   }
   measured.allocations = count.allocations();
   measured.mallocs = c_count.mallocs();
+  if (ws->overflows() != 0) co_return absl::InternalError("operations outgrew the connection's memory");
   measured.round_trips = kRounds;
   co_return co_await ws->close();
 }

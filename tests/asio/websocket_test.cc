@@ -10,6 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "asio/bind_cancellation_slot.hpp"
+#include "asio/bind_executor.hpp"
+#include "asio/strand.hpp"
 #include "asio/co_spawn.hpp"
 #include "asio/detached.hpp"
 #include "asio/experimental/deferred.hpp"
@@ -471,6 +473,25 @@ std::pair<std::optional<WebSocket>, std::optional<WebSocket>> connected_pair(::a
   });
   run_until(io, [&] { return client && server; });
   return {std::move(client), std::move(server)};
+}
+
+// A handler bound to another executor (here a strand of the same
+// io_context) is dispatched there.
+TEST(AsioWebSocket, HandlerBoundToAStrandRunsThere) {
+  ::asio::io_context io;
+  auto [client, server] = connected_pair(io);
+  ASSERT_TRUE(client && server);
+  auto strand = ::asio::make_strand(io);
+  bool done = false, in_strand = false;
+  const std::string_view hi = "hi";
+  server->async_send_text(hi, [](absl::Status) {});
+  client->async_recv(::asio::bind_executor(strand, [&](absl::StatusOr<ws::Message> m) {
+    EXPECT_TRUE(m.ok()) << m.status();
+    in_strand = strand.running_in_this_thread();
+    done = true;
+  }));
+  run_until(io, [&] { return done; });
+  EXPECT_TRUE(in_strand);
 }
 
 TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCallbacks) {
