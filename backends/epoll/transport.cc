@@ -15,6 +15,7 @@ TransportBase::TransportBase(EventLoop& loop, int fd, const SocketOptions& o) no
     : loop_(&loop),
       loop_handle_(loop.handle()),
       fd_(fd),
+      level_triggered_(loop.level_triggered()),
       read_timeout_ns_(o.read_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.read_timeout)),
       write_timeout_ns_(o.write_timeout == absl::InfiniteDuration() ? 0 : EventLoop::to_ns(o.write_timeout)),
       read_timeout_(o.read_timeout),
@@ -68,8 +69,8 @@ absl::Status TransportBase::start() noexcept {
   return absl::OkStatus();
 }
 
-void TransportBase::update_interest() noexcept {
-  if (!registered_ || !loop_->level_triggered()) return;
+void TransportBase::update_level_interest() noexcept {
+  if (!registered_) return;
   const bool want = writer_ != nullptr || flush_pending_ || (reader_ != nullptr && reader_wants_ == Want::Write);
   if (want == watching_writes_) return;
   watching_writes_ = want;

@@ -29,6 +29,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <utility>
 
@@ -114,7 +115,10 @@ class TransportBase : public Pollable {
   void (*release_memory_)(TransportBase* self) = nullptr;
   // Level-triggered mode only: asks for EPOLLOUT exactly while something
   // waits to write.
-  void update_interest() noexcept;
+  void update_interest() noexcept {
+    if (ABSL_PREDICT_FALSE(level_triggered_)) update_level_interest();
+  }
+  void update_level_interest() noexcept;
 
  private:
   static void handle_events(Pollable* self, std::uint32_t events);
@@ -127,6 +131,7 @@ class TransportBase : public Pollable {
   std::shared_ptr<LoopHandle> loop_handle_;  // the loop may be destroyed first
   int fd_;
   bool registered_ = false;
+  bool level_triggered_;
   bool watching_writes_ = false;  // level-triggered: EPOLLOUT registered
   bool readable_ = true;
   bool writable_ = true;
@@ -214,6 +219,29 @@ class Transport : public TransportBase {
 template <typename Endpoint>
 Want Transport<Endpoint>::fill() noexcept {
   ReadBuf& buf = endpoint_.read_buffer();
+  if (ABSL_PREDICT_TRUE(!channel_.secure())) {
+    // Plain: the channel would pass the bytes straight through; skip it.
+    if (ABSL_PREDICT_FALSE(failed())) {
+      endpoint_.abort();
+      return Want::Done;
+    }
+    if (!readable()) return Want::Read;
+    const std::span<std::uint8_t> space = endpoint_.read_space();
+    if (ABSL_PREDICT_FALSE(space.empty())) return fail(absl::ResourceExhaustedError("read buffer full"));
+    const std::ptrdiff_t n = read_some(space);
+    if (ABSL_PREDICT_TRUE(n > 0)) {
+      endpoint_.commit(static_cast<std::size_t>(n));
+      return Want::Done;
+    }
+    if (n == 0) {
+      eof_ = true;
+      endpoint_.receive_eof();
+      return Want::Done;
+    }
+    if (n == kWouldBlock) return Want::Read;
+    endpoint_.abort();
+    return Want::Done;
+  }
   for (;;) {
     if (ABSL_PREDICT_FALSE(failed())) {
       endpoint_.abort();  // a deadline may have failed us between calls
@@ -261,12 +289,18 @@ Want Transport<Endpoint>::flush() noexcept {
       endpoint_.abort();
       return Want::Done;
     }
-    const std::span<const std::uint8_t> out = channel_.output(endpoint_);
+    // (Plain: output() is the endpoint's own bytes, inline.)
+    const std::span<const std::uint8_t> out =
+        ABSL_PREDICT_TRUE(!channel_.secure()) ? endpoint_.pending_output() : channel_.output(endpoint_);
     if (out.empty()) return Want::Done;
     if (!writable()) return Want::Write;
     const std::ptrdiff_t n = write_some(out);
     if (ABSL_PREDICT_TRUE(n > 0)) {
-      channel_.written(endpoint_, static_cast<std::size_t>(n));
+      if (ABSL_PREDICT_TRUE(!channel_.secure())) {
+        endpoint_.consume_output(static_cast<std::size_t>(n));
+      } else {
+        channel_.written(endpoint_, static_cast<std::size_t>(n));
+      }
     } else if (n == kWouldBlock) {
       return Want::Write;
     } else {
@@ -317,7 +351,9 @@ void Transport<Endpoint>::close_write() noexcept {
 // unless the coroutine has spent its budget (then it yields first).
 template <typename Derived, typename Result>
 struct TransportOp : IoOp {
-  Result result;
+  // Set once, when the operation ends (constructing a StatusOr up front for
+  // nothing would cost more than the rest of a buffered recv()).
+  std::optional<Result> result;
   Want want = Want::Done;
   bool queued = false;
 
@@ -348,7 +384,7 @@ struct TransportOp : IoOp {
     fail = [](IoOp* op, absl::Status why) { static_cast<Derived*>(op)->result = std::move(why); };
     transport->wait(*this, want);
   }
-  Result await_resume() noexcept { return std::move(result); }
+  Result await_resume() noexcept { return *std::move(result); }
 };
 
 }  // namespace tern::epoll::detail
