@@ -21,8 +21,9 @@
 //                  fast path is worth (the floors do not apply to these).
 //
 // Each row reports p50/p99 round trip, round trips/s, the time added over
-// each floor and the heap allocations per round trip (both ends; operator
-// new counted by tests/support/alloc_counter). With a repeat count the rows
+// each floor and the heap allocations per round trip, both ends: operator
+// new (tests/support/alloc_counter) and every C allocator call, which also
+// sees Asio's caches falling back to aligned_alloc (tests/asio/malloc_counter). With a repeat count the rows
 // run interleaved that many times and the table shows medians of the runs
 // (for a noisy machine).
 //
@@ -357,7 +358,7 @@ int main(int argc, char** argv) {
               "(medians), load %s at start\n\n",
               rounds, repeats, load_average().c_str());
   std::printf("| round trip | p50 µs | p99 µs | round trips/s | added over raw µs | added over asio_raw µs | "
-              "allocs/round trip |\n|---|---:|---:|---:|---:|---:|---:|\n");
+              "operator new/round trip | malloc/round trip |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (std::size_t size : {40u, 128u}) {
     std::map<std::string, std::vector<Run>> runs;
     for (int rep = 0; rep < repeats; ++rep) {
@@ -376,9 +377,9 @@ int main(int argc, char** argv) {
     for (const Named& n : all) {
       if (runs[n.name].empty()) continue;
       const double p50 = med(n.name, &Run::p50_us);
-      std::printf("| ws_echo_%zu/%s | %.2f | %.2f | %.0f | %+.2f | %+.2f | %.2f |\n", size, n.name, p50,
+      std::printf("| ws_echo_%zu/%s | %.2f | %.2f | %.0f | %+.2f | %+.2f | %.2f | %.2f |\n", size, n.name, p50,
                   med(n.name, &Run::p99_us), med(n.name, &Run::per_sec), p50 - raw_p50, p50 - asio_p50,
-                  med(n.name, &Run::allocs));
+                  med(n.name, &Run::allocs), med(n.name, &Run::mallocs));
     }
   }
   return 0;
