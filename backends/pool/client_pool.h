@@ -221,7 +221,6 @@ class PoolCore : public std::enable_shared_from_this<PoolCore<B, kAtomic>> {
   void start_due(absl::Time now) noexcept;
   // AtomicClientPool: applies the slots returned since the last call.
   void drain() noexcept;
-  absl::Time release_time() noexcept;
 
   std::unique_ptr<std::size_t[]> due_;  // due_reconnects() output, one per slot
   std::optional<ReturnStack> returns_;  // AtomicClientPool
@@ -689,14 +688,6 @@ auto PoolCore<B, kAtomic>::send_on(std::uint32_t slot) -> Task<absl::StatusOr<Ht
 }
 
 template <PoolBackend B, bool kAtomic>
-absl::Time PoolCore<B, kAtomic>::release_time() noexcept {
-  if constexpr (kAtomic) {
-    if (std::this_thread::get_id() != driver_) return monotonic_now();
-  }
-  return B::now(ctx);
-}
-
-template <PoolBackend B, bool kAtomic>
 void PoolCore<B, kAtomic>::give_back(std::uint32_t slot) noexcept {
   Slot& s = slots[slot];
   Connection& conn = *s.conn;
@@ -711,16 +702,21 @@ void PoolCore<B, kAtomic>::give_back(std::uint32_t slot) noexcept {
     if (s.failure.ok()) cause = &conn.finished();
   }
   if constexpr (kAtomic) {
-    s.outcome = outcome;
-    if (ABSL_PREDICT_FALSE(outcome == Outcome::Poisoned)) s.cause = *cause;
-    if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
-    s.released_at = release_time();
-    returns_->push(slot);  // after this the slot is the acquirer's
-  } else {
-    policy.release(slot, B::now(ctx), outcome, outcome == Outcome::Poisoned ? *cause : absl::OkStatus());
-    if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
-    settle();
+    if (std::this_thread::get_id() != driver_) {
+      s.outcome = outcome;
+      if (ABSL_PREDICT_FALSE(outcome == Outcome::Poisoned)) s.cause = *cause;
+      if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
+      s.released_at = monotonic_now();
+      returns_->push(slot);  // after this the slot is the acquirer's
+      return;
+    }
+    // The acquirer's own release needs no stack: the slots returned before
+    // it go first, so this one ends on top of the LIFO stack.
+    drain();
   }
+  policy.release(slot, B::now(ctx), outcome, outcome == Outcome::Poisoned ? *cause : absl::OkStatus());
+  if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
+  settle();
 }
 
 template <PoolBackend B, bool kAtomic>
