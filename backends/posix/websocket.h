@@ -84,6 +84,27 @@ class WebSocket {
   // Close, discarding data, then shut the socket. OK if the peer answered.
   absl::Status close(ws::CloseCode code = ws::CloseCode::Normal, std::string_view reason = {});
 
+  // Waiting without a read timeout, for a loop that has deadlines of its
+  // own (the resilient session's): true when the next recv() will not block
+  // for its first byte, because a whole event (message, Close, failure) is
+  // already buffered, the connection has ended, or poll(2) says the socket
+  // is readable within `timeout` (zero: only look); false when `timeout`
+  // passes first. Unlike a read that times out, it never poisons the
+  // connection. It ends the previous message's view, as recv() does: a
+  // buffered event is taken from the core now and returned by the next
+  // recv(). (Bytes poll(2) reports may be part of a frame; recv() then
+  // waits, up to the read timeout, for the rest.)
+  absl::StatusOr<bool> wait_readable(absl::Duration timeout);
+  // The same over several connections at once (a session reads both of a
+  // rotation's), and `wake_fd` if it is not -1 (an eventfd or pipe another
+  // thread writes to; the caller reads it): sets ready[i] for each
+  // connection that is ready, without a syscall if one already has an event
+  // buffered. True unless `timeout` passed with nothing ready. At most
+  // kMaxWaited connections.
+  static constexpr std::size_t kMaxWaited = 15;
+  static absl::StatusOr<bool> wait_readable(std::span<WebSocket* const> connections, std::span<bool> ready,
+                                            absl::Duration timeout, int wake_fd = -1);
+
   bool is_open() const noexcept { return conn_.is_open(); }
   ws::Role role() const noexcept { return conn_.role(); }
   // The subprotocol agreed in the handshake, or empty.
@@ -112,10 +133,15 @@ class WebSocket {
   // our side of the stream closes. Returns why.
   absl::Status finish(absl::Status why);
   absl::Status closed_error() const;
+  // wait_readable() without the poll: an event is buffered (then taken into
+  // peeked_), or the connection has ended.
+  bool event_ready() noexcept;
 
   Stream stream_;
   ws::Connection conn_;
   absl::Status close_reason_;
+  // An event wait_readable() took from the core; recv() returns it first.
+  std::optional<ws::Event> peeked_;
 };
 
 }  // namespace tern::posix
