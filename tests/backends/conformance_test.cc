@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "backends/asio/backend.h"
 #include "backends/epoll/backend.h"
 #include "backends/posix/backend.h"
 #include "core/http/request_writer.h"
@@ -134,7 +135,7 @@ class Conformance : public ::testing::Test {
   typename B::Context ctx;
 };
 
-using Backends = ::testing::Types<posix::Backend, epoll::Backend>;
+using Backends = ::testing::Types<posix::Backend, epoll::Backend, asio::Backend>;
 struct BackendNames {
   template <typename B>
   static std::string GetName(int) {
