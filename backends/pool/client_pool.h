@@ -194,6 +194,7 @@ class PoolCore : public std::enable_shared_from_this<PoolCore<B, kAtomic>> {
   Task<absl::StatusOr<Lease>> acquire();
   // Any thread for AtomicClientPool (the holder's), else the driving thread.
   void give_back(std::uint32_t slot) noexcept;
+  ABSL_ATTRIBUTE_NOINLINE void give_back_slow(std::uint32_t slot) noexcept;
   Task<absl::StatusOr<HttpResponse>> send_on(std::uint32_t slot);
 
   // Posix: runs the due reconnects now (blocking). Loops: starts them.
@@ -225,6 +226,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore<B, kAtomic>> {
   std::unique_ptr<std::size_t[]> due_;  // due_reconnects() output, one per slot
   std::optional<ReturnStack> returns_;  // AtomicClientPool
   std::thread::id driver_;              // the thread that built the pool
+  const bool idle_limited_;             // options.config.max_idle_age is set
+  absl::Time last_now_;                 // B::now() at the last try_acquire()
   Sleepers sleepers_;
   bool building_ = true;
   bool closed_ = false;
@@ -483,7 +486,8 @@ PoolCore<B, kAtomic>::PoolCore(Context& context, ClientPoolOptions o, PoolPolicy
       options(std::move(o)),
       policy(std::move(p)),
       due_(new std::size_t[options.config.connections]),
-      driver_(std::this_thread::get_id()) {
+      driver_(std::this_thread::get_id()),
+      idle_limited_(options.config.max_idle_age.has_value()) {
   const std::size_t n = options.config.connections;
   slots.reserve(n);
   for (std::size_t i = 0; i < n; ++i) slots.emplace_back(writer, options.limits);
@@ -639,8 +643,9 @@ void PoolCore<B, kAtomic>::drain() noexcept {
 template <PoolBackend B, bool kAtomic>
 auto PoolCore<B, kAtomic>::try_acquire() noexcept -> std::optional<Lease> {
   if constexpr (kAtomic) drain();
+  last_now_ = B::now(ctx);
   const std::optional<std::size_t> slot =
-      policy.try_acquire(B::now(ctx), [this](std::size_t i) { return B::usable(*slots[i].conn); });
+      policy.try_acquire(last_now_, [this](std::size_t i) { return B::usable(*slots[i].conn); });
   settle();
   if (!slot.has_value()) return std::nullopt;
   return Lease(this, static_cast<std::uint32_t>(*slot));
@@ -692,21 +697,17 @@ void PoolCore<B, kAtomic>::give_back(std::uint32_t slot) noexcept {
   Slot& s = slots[slot];
   Connection& conn = *s.conn;
   const http::ClientConnection& c = conn.connection();
-  // A request written but never sent must not ride along with the next one.
-  WriteBuf& out = conn.request_buffer();
-  if (ABSL_PREDICT_FALSE(out.size() != c.pending_output().size())) out.truncate(c.pending_output().size());
-  Outcome outcome = Outcome::Reusable;
-  const absl::Status* cause = &s.failure;
-  if (ABSL_PREDICT_FALSE(c.in_flight() != 0 || !B::usable(conn))) {
-    outcome = outcome_of(c, B::usable(conn));
-    if (s.failure.ok()) cause = &conn.finished();
+  // The usual case: the request completed, nothing is left in the buffer
+  // and the connection stays open.
+  if (ABSL_PREDICT_FALSE(!s.failure.ok() || c.in_flight() != 0 || !conn.request_buffer().empty() ||
+                         !B::usable(conn))) {
+    give_back_slow(slot);
+    return;
   }
   if constexpr (kAtomic) {
     if (std::this_thread::get_id() != driver_) {
-      s.outcome = outcome;
-      if (ABSL_PREDICT_FALSE(outcome == Outcome::Poisoned)) s.cause = *cause;
-      if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
-      s.released_at = monotonic_now();
+      s.outcome = Outcome::Reusable;
+      s.released_at = idle_limited_ ? monotonic_now() : absl::InfinitePast();
       returns_->push(slot);  // after this the slot is the acquirer's
       return;
     }
@@ -714,8 +715,37 @@ void PoolCore<B, kAtomic>::give_back(std::uint32_t slot) noexcept {
     // it go first, so this one ends on top of the LIFO stack.
     drain();
   }
-  policy.release(slot, B::now(ctx), outcome, outcome == Outcome::Poisoned ? *cause : absl::OkStatus());
-  if (ABSL_PREDICT_FALSE(!s.failure.ok())) s.failure = absl::OkStatus();
+  // The policy reads a reusable slot's release time only for the idle age:
+  // without one, the time of its acquire stands in (no clock read).
+  policy.release(slot, idle_limited_ ? B::now(ctx) : last_now_);
+  settle();
+}
+
+template <PoolBackend B, bool kAtomic>
+void PoolCore<B, kAtomic>::give_back_slow(std::uint32_t slot) noexcept {
+  Slot& s = slots[slot];
+  Connection& conn = *s.conn;
+  const http::ClientConnection& c = conn.connection();
+  // A request written but never sent must not ride along with the next one.
+  WriteBuf& out = conn.request_buffer();
+  if (out.size() != c.pending_output().size()) out.truncate(c.pending_output().size());
+  const bool usable = B::usable(conn);
+  const Outcome outcome = outcome_of(c, usable);
+  // A send refused before its request was queued leaves a good connection.
+  const absl::Status& cause = !s.failure.ok() ? s.failure : conn.finished();
+  if constexpr (kAtomic) {
+    if (std::this_thread::get_id() != driver_) {
+      s.outcome = outcome;
+      if (outcome == Outcome::Poisoned) s.cause = cause;
+      s.released_at = monotonic_now();
+      s.failure = absl::OkStatus();
+      returns_->push(slot);
+      return;
+    }
+    drain();
+  }
+  policy.release(slot, B::now(ctx), outcome, outcome == Outcome::Poisoned ? cause : absl::OkStatus());
+  s.failure = absl::OkStatus();
   settle();
 }
 
