@@ -21,11 +21,6 @@ struct HttpConnection::State : detail::HttpTransport {
     if (finished.ok()) finished = why;
     return why;
   }
-  absl::Status check_usable() const {
-    if (!finished.ok()) return http_not_reusable_status(finished);
-    if (!endpoint().reusable()) return http_not_reusable_status(http_end_status(endpoint()));
-    return absl::OkStatus();
-  }
 
   std::string authority;
   absl::Status finished;
@@ -49,33 +44,11 @@ absl::Status poison_cancelled(State& s) {
   return s.finish(why);
 }
 
-// Queues request_buffer()'s request (or a copy) and writes it.
-Want write_step(State& s, std::span<const std::uint8_t> copy, bool& queued_request, absl::Status& result) noexcept {
-  http::ClientConnection& c = s.endpoint();
-  if (!queued_request) {
-    if (absl::Status st = s.check_usable(); !st.ok()) {
-      c.request_buffer().truncate(c.pending_output().size());  // drop the unsent request
-      result = st;
-      return Want::Done;
-    }
-    const http::QueueError e = copy.empty() ? c.queue_request() : c.queue_request(copy);
-    if (e != http::QueueError::None) {
-      result = http_queue_status(e);
-      return Want::Done;
-    }
-    queued_request = true;
-  }
-  if (const Want w = s.flush(); w != Want::Done) return w;
-  result = s.failed() ? s.finish(s.error()) : absl::OkStatus();
-  return Want::Done;
-}
-
 }  // namespace
 
 Want RequestOp::run(Op* op) noexcept {
   auto* self = static_cast<RequestOp*>(op);
   State& s = state_of(op);
-  http::ClientConnection& c = s.endpoint();
   if (ABSL_PREDICT_FALSE(s.closed())) {
     self->result = absl::CancelledError("connection destroyed");
     return Want::Done;
@@ -86,7 +59,7 @@ Want RequestOp::run(Op* op) noexcept {
   }
   if (self->write) {
     absl::Status written;
-    if (const Want w = write_step(s, self->copy, self->queued_request, written); w != Want::Done) return w;
+    if (const Want w = steps::http_write(s, self->copy, self->queued_request, written); w != Want::Done) return w;
     if (!written.ok()) {
       self->result = written;
       return Want::Done;
@@ -97,34 +70,7 @@ Want RequestOp::run(Op* op) noexcept {
     self->result = HttpResponse{};
     return Want::Done;
   }
-  if (!s.finished.ok()) {
-    self->result = http_not_reusable_status(s.finished);
-    return Want::Done;
-  }
-  if (c.in_flight() == 0) {
-    self->result = absl::FailedPreconditionError("http: no request awaits a response");
-    return Want::Done;
-  }
-  for (;;) {
-    const http::Progress p = c.next(*self->reader);
-    if (p == http::Progress::Complete) {
-      if (!c.reusable()) {
-        (void)s.finish(http_end_status(c));
-        s.close_write();
-      }
-      self->result = response_of(*self->reader);
-      return Want::Done;
-    }
-    if (p == http::Progress::Failed) {
-      self->result = s.finish(s.failed() ? s.error() : http_end_status(c));
-      return Want::Done;
-    }
-    if (const Want w = s.fill(); w != Want::Done) return w;
-    if (s.failed()) {
-      self->result = s.finish(s.error());
-      return Want::Done;
-    }
-  }
+  return steps::http_read(s, *self->reader, self->result);
 }
 
 Want WriteRequestOp::run(Op* op) noexcept {
@@ -138,7 +84,7 @@ Want WriteRequestOp::run(Op* op) noexcept {
     self->result = poison_cancelled(s);
     return Want::Done;
   }
-  return write_step(s, {}, self->queued_request, self->result);
+  return steps::http_write(s, {}, self->queued_request, self->result);
 }
 
 Want TlsHandshakeOp::run(Op* op) noexcept {

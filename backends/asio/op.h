@@ -35,10 +35,11 @@
 #include "asio/cancellation_type.hpp"
 #include "asio/dispatch.hpp"
 #include "asio/post.hpp"
+#include "backends/steps.h"
 
 namespace tern::asio::detail {
 
-enum class Want : std::uint8_t { Done, Read, Write };
+using Want = ::tern::steps::Want;
 enum class Side : std::uint8_t { Reader, Writer };
 
 struct Op {

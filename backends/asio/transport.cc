@@ -451,7 +451,7 @@ Want Transport<Endpoint>::fill() noexcept {
         endpoint_.receive_eof();
         return Want::Done;
       case tls::Pull::Failed:
-        flush_background();  // the alert telling the peer why
+        flush_in_background();  // the alert telling the peer why
         return fail(tls_status(*channel_.codec()));
       case tls::Pull::Full:
         return fail(absl::ResourceExhaustedError("read buffer full"));

@@ -152,7 +152,7 @@ class Transport {
   // leaving in the background).
   Want flush() noexcept;
   // flush() with nobody waiting: automatic Pongs, a Close echo.
-  void flush_background() noexcept { (void)flush(); }
+  void flush_in_background() noexcept { (void)flush(); }
   // Writes what is queued (in the background if need be), then ends our
   // direction: how a Close reply or a failure leaves.
   void flush_then_close() noexcept;

@@ -30,11 +30,7 @@ struct WebSocket::State : detail::WsTransport {
   // Arms the core's timeout for the current state (handshake, close).
   void arm_state_timer() noexcept { set_state_timeout(endpoint().timeout()); }
   // The status later calls return once the connection has ended.
-  absl::Status closed_error() const {
-    if (!close_reason.ok()) return close_reason;
-    if (failed()) return error();
-    return absl::FailedPreconditionError("websocket is closed");
-  }
+  absl::Status closed_error() const { return steps::ws_closed_error(*this); }
   // Records how the connection ended (first wins) and lets the core's
   // queued Close or rejection leave before our side closes.
   absl::Status end(absl::Status why) noexcept {
@@ -56,82 +52,6 @@ absl::Status destroyed() { return absl::CancelledError("connection destroyed"); 
 
 State& state_of(Op* op) { return static_cast<State&>(static_cast<OpOn<ws::Connection>*>(op)->transport()); }
 
-// The next message from what has been received, reading when needed.
-Want recv_step(State& s, absl::StatusOr<ws::Message>& result) noexcept {
-  ws::Connection& c = s.endpoint();
-  for (;;) {
-    const ws::Event e = c.next();
-    switch (e.type) {
-      case ws::EventType::Message:
-        // An automatic Pong waits in the write buffer.
-        if (ABSL_PREDICT_FALSE(!c.pending_output().empty())) s.flush_background();
-        result = e.message;
-        return Want::Done;
-      case ws::EventType::Closed:
-        (void)s.end(websocket_peer_closed_status(e.message.close_code));
-        result = e.message;
-        return Want::Done;
-      case ws::EventType::Failed:
-        result = s.end(websocket_failure_status(c));
-        return Want::Done;
-      case ws::EventType::Open:
-      case ws::EventType::None:
-        break;
-    }
-    const ws::State state = c.state();
-    if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) {
-      result = s.closed_error();
-      return Want::Done;
-    }
-    if (const Want w = s.fill(); w != Want::Done) return w;
-    if (ABSL_PREDICT_FALSE(s.failed())) {
-      result = s.end(s.error());
-      return Want::Done;
-    }
-  }
-}
-
-// Queues the frame (once) and writes everything queued.
-Want send_step(State& s, SendKind kind, std::span<const std::uint8_t> payload, bool& framed,
-               absl::Status& result) noexcept {
-  ws::Connection& c = s.endpoint();
-  while (!framed) {
-    ws::EncodeResult r{1, ws::Error::NotOpen};
-    switch (kind) {
-      case SendKind::Text:
-        r = c.send_text({reinterpret_cast<const char*>(payload.data()), payload.size()});
-        break;
-      case SendKind::Binary: r = c.send_binary(payload); break;
-      case SendKind::Ping: r = c.send_ping(payload); break;
-      case SendKind::Pong: r = c.send_pong(payload); break;
-      case SendKind::Flush: break;
-    }
-    if (ABSL_PREDICT_TRUE(r.ok())) {
-      framed = true;
-      break;
-    }
-    if (r.error == ws::Error::NotOpen) {
-      result = s.closed_error();
-      return Want::Done;
-    }
-    // No room now, but room once the queued frames leave: write them first.
-    if (r.error == ws::Error::DestinationTooSmall && !c.pending_output().empty() &&
-        ws::header_size(payload.size(), c.role() == ws::Role::Client) + payload.size() <= c.write_capacity()) {
-      if (const Want w = s.flush(); w != Want::Done) return w;
-      if (!s.failed()) continue;
-    }
-    result = s.failed() ? s.closed_error() : websocket_send_status(r);
-    return Want::Done;
-  }
-  if (const Want w = s.flush(); w != Want::Done) return w;
-  if (ABSL_PREDICT_FALSE(s.failed())) {
-    result = s.end(s.error());
-    return Want::Done;
-  }
-  result = absl::OkStatus();
-  return Want::Done;
-}
-
 }  // namespace
 
 Want RecvOp::run(Op* op) noexcept {
@@ -146,7 +66,7 @@ Want RecvOp::run(Op* op) noexcept {
     self->result = absl::CancelledError("websocket receive cancelled");
     return Want::Done;
   }
-  return recv_step(s, self->result);
+  return steps::ws_recv(s, self->result);
 }
 
 Want SendOp::run(Op* op) noexcept {
@@ -183,7 +103,7 @@ Want SendOp::run(Op* op) noexcept {
     }
     self->cancelled = cancellation_type::none;  // refused: the write goes on
   }
-  return send_step(s, self->kind, self->payload, self->framed, self->result);
+  return steps::ws_send(s, self->kind, self->payload, self->framed, self->result);
 }
 
 Want CloseOp::run(Op* op) noexcept {
@@ -199,41 +119,7 @@ Want CloseOp::run(Op* op) noexcept {
     self->result = s.end(absl::CancelledError("websocket close cancelled"));
     return Want::Done;
   }
-  if (!self->started) {
-    self->started = true;
-    if (c.state() == ws::State::Closed || c.state() == ws::State::Failed) {
-      const absl::Status why = s.closed_error();
-      self->result = why.ok() || absl::IsFailedPrecondition(why) ? absl::OkStatus() : why;
-      return Want::Done;
-    }
-    if (c.state() == ws::State::Open) {
-      const ws::EncodeResult r = c.close(self->code, self->reason);
-      if (!r.ok()) {
-        self->result = websocket_send_status(r);
-        return Want::Done;
-      }
-      s.arm_state_timer();  // close_timeout
-    }
-  }
-  // Our Close (and what was queued before it) leaves first.
-  if (const Want w = s.flush(); w != Want::Done) return w;
-  if (s.failed()) {
-    self->result = s.end(s.error());
-    return Want::Done;
-  }
-  // Then the peer's Close; data still in flight is discarded.
-  for (;;) {
-    absl::StatusOr<ws::Message> m(ws::Message{});
-    if (const Want w = recv_step(s, m); w != Want::Done) return w;
-    if (!m.ok()) {
-      self->result = absl::IsFailedPrecondition(m.status()) ? absl::OkStatus() : m.status();
-      return Want::Done;
-    }
-    if (m->opcode == ws::Opcode::Close) {
-      self->result = absl::OkStatus();
-      return Want::Done;
-    }
-  }
+  return steps::ws_close(s, self->code, self->reason, self->started, self->result);
 }
 
 Want OpenOp::run(Op* op) noexcept {
@@ -249,22 +135,7 @@ Want OpenOp::run(Op* op) noexcept {
     self->result = s.end(absl::CancelledError("websocket handshake cancelled"));
     return Want::Done;
   }
-  for (;;) {
-    if (const Want w = s.flush(); w != Want::Done) return w;
-    // Open already: only the server's 101 was still leaving (the next
-    // bytes may be the client's first frame, for the first recv()).
-    if (c.state() == ws::State::Open) {
-      self->result = s.failed() ? s.error() : absl::OkStatus();
-      return Want::Done;
-    }
-    const ws::Event e = c.next();
-    if (e.type == ws::EventType::Open) continue;
-    if (e.type == ws::EventType::Failed || c.state() == ws::State::Failed || s.failed()) {
-      self->result = s.end(s.failed() ? s.error() : websocket_failure_status(c));
-      return Want::Done;
-    }
-    if (const Want w = s.fill(); w != Want::Done) return w;
-  }
+  return steps::ws_open(s, self->result);
 }
 
 }  // namespace detail
@@ -333,7 +204,7 @@ std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   State& s = *s_;
   if (s.busy(Side::Reader)) return absl::StatusOr<ws::Message>(receive_pending());
   absl::StatusOr<ws::Message> m(ws::Message{});
-  if (detail::recv_step(s, m) != Want::Done) return std::nullopt;
+  if (steps::ws_recv(s, m) != Want::Done) return std::nullopt;
   return m;
 }
 
@@ -341,7 +212,7 @@ std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   State& s = *s_;
   if (s.busy(Side::Reader)) co_return receive_pending();
   absl::StatusOr<ws::Message> m(ws::Message{});
-  const Want w = detail::recv_step(s, m);
+  const Want w = steps::ws_recv(s, m);
   if (w == Want::Done) co_return std::move(m);
   co_return co_await async_recv_waiting(w, ::asio::use_awaitable);
 }
@@ -359,7 +230,7 @@ std::optional<absl::StatusOr<ws::Message>> WebSocket::try_recv() noexcept {
   if (!s.busy(Side::Writer)) {
     bool framed = false;
     absl::Status result;
-    if (detail::send_step(s, kind, payload, framed, result) == Want::Done) co_return std::move(result);
+    if (steps::ws_send(s, kind, payload, framed, result) == Want::Done) co_return std::move(result);
     // Queued, and the kernel took part: the rest is leaving; wait for it.
     if (framed) co_return co_await async_flush(::asio::use_awaitable);
   }
@@ -386,25 +257,18 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
 }
 ::asio::awaitable<absl::Status> WebSocket::flush() { return send(detail::SendKind::Flush, {}); }
 
-namespace {
-absl::Status queued_status(const WebSocket::State& s, const ws::EncodeResult& r) {
-  if (r.ok()) return absl::OkStatus();
-  if (r.error == ws::Error::NotOpen) return s.closed_error();
-  return websocket_send_status(r);
-}
-}  // namespace
 
 absl::Status WebSocket::queue_text(std::string_view payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_text(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_text(payload));
 }
 absl::Status WebSocket::queue_binary(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_binary(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_binary(payload));
 }
 absl::Status WebSocket::queue_ping(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_ping(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_ping(payload));
 }
 absl::Status WebSocket::queue_pong(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_pong(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_pong(payload));
 }
 
 ::asio::awaitable<absl::Status> WebSocket::close(ws::CloseCode code, std::string reason) {

@@ -94,7 +94,7 @@ using WebSocketOptions = ::tern::WebSocketOptions;
 namespace detail {
 
 using WsTransport = Transport<ws::Connection>;
-enum class SendKind : std::uint8_t { Text, Binary, Ping, Pong, Flush };
+using SendKind = ::tern::steps::WsSend;
 
 struct RecvOp : OpOn<ws::Connection> {
   static constexpr Side kSide = Side::Reader;

@@ -20,12 +20,6 @@ absl::Status HttpConnection::State::finish(absl::Status why) noexcept {
   return why;
 }
 
-absl::Status HttpConnection::State::check_usable() const {
-  if (!finished.ok()) return http_not_reusable_status(finished);
-  if (!endpoint().reusable()) return http_not_reusable_status(http_end_status(endpoint()));
-  return absl::OkStatus();
-}
-
 HttpConnection::~HttpConnection() = default;
 
 Task<absl::StatusOr<HttpConnection>> HttpConnection::connect(EventLoop& loop, std::string url_text,
@@ -56,59 +50,20 @@ Task<absl::StatusOr<HttpConnection>> HttpConnection::connect(EventLoop& loop, st
 
 Want HttpConnection::RequestAwaiter::run() noexcept {
   State& s = static_cast<State&>(*transport);
-  http::ClientConnection& c = s.endpoint();
-  if (write && !queued_request) {
-    if (absl::Status st = s.check_usable(); !st.ok()) {
-      c.request_buffer().truncate(c.pending_output().size());  // drop the unsent request
-      result = st;
-      return Want::Done;
-    }
-    const http::QueueError e = copy.empty() ? c.queue_request() : c.queue_request(copy);
-    if (e != http::QueueError::None) {
-      result = http_queue_status(e);
-      return Want::Done;
-    }
-    queued_request = true;
-  }
   if (write) {
-    if (const Want w = s.flush(); w != Want::Done) return w;
-    if (s.failed()) {
-      result = s.finish(s.error());
+    absl::Status written;
+    if (const Want w = steps::http_write(s, copy, queued_request, written); w != Want::Done) return w;
+    if (!written.ok()) {
+      result = written;
       return Want::Done;
     }
-    if (reader == nullptr) {
-      result = HttpResponse{};
-      return Want::Done;
-    }
+    write = false;
   }
-  if (!s.finished.ok()) {
-    result = http_not_reusable_status(s.finished);
+  if (reader == nullptr) {
+    result = HttpResponse{};
     return Want::Done;
   }
-  if (c.in_flight() == 0) {
-    result = absl::FailedPreconditionError("http: no request awaits a response");
-    return Want::Done;
-  }
-  for (;;) {
-    const http::Progress p = c.next(*reader);
-    if (p == http::Progress::Complete) {
-      if (!c.reusable()) {
-        (void)s.finish(http_end_status(c));
-        s.close_write();
-      }
-      result = response_of(*reader);
-      return Want::Done;
-    }
-    if (p == http::Progress::Failed) {
-      result = s.finish(s.failed() ? s.error() : http_end_status(c));
-      return Want::Done;
-    }
-    if (const Want w = s.fill(); w != Want::Done) return w;
-    if (s.failed()) {
-      result = s.finish(s.error());
-      return Want::Done;
-    }
-  }
+  return steps::http_read(s, *reader, result);
 }
 
 WriteBuf& HttpConnection::request_buffer() noexcept { return s_->endpoint().request_buffer(); }

@@ -80,7 +80,6 @@ class HttpConnection {
 struct HttpConnection::State : detail::Transport<http::ClientConnection> {
   State(EventLoop& loop, int fd, const HttpOptions& o, tls::Channel channel, std::string authority) noexcept;
   absl::Status finish(absl::Status why) noexcept;
-  absl::Status check_usable() const;
 
   std::string authority;
   absl::Status finished;

@@ -38,11 +38,12 @@
 #include "backends/epoll/event_loop.h"
 #include "backends/options.h"
 #include "backends/status.h"
+#include "backends/steps.h"
 #include "core/tls/channel.h"
 
 namespace tern::epoll::detail {
 
-enum class Want : std::uint8_t { Done, Read, Write };
+using Want = ::tern::steps::Want;
 
 class TransportBase;
 

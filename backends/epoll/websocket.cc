@@ -35,11 +35,7 @@ void WebSocket::State::arm_state_timer() noexcept {
   }
 }
 
-absl::Status WebSocket::State::closed_error() const {
-  if (!close_reason.ok()) return close_reason;
-  if (failed()) return error();
-  return absl::FailedPreconditionError("websocket is closed");
-}
+absl::Status WebSocket::State::closed_error() const { return steps::ws_closed_error(*this); }
 
 absl::Status WebSocket::State::end(absl::Status why) noexcept {
   if (close_reason.ok()) close_reason = why;
@@ -80,23 +76,7 @@ namespace {
 // Runs the opening handshake (TLS inside it) to Open or failure.
 struct OpenAwaiter : detail::TransportOp<OpenAwaiter, absl::Status> {
   explicit OpenAwaiter(WebSocket::State& s) noexcept : TransportOp(s), state(&s) {}
-  Want run() noexcept {
-    ws::Connection& c = state->endpoint();
-    for (;;) {
-      if (const Want w = state->flush(); w != Want::Done) return w;
-      const ws::Event e = c.next();
-      if (e.type == ws::EventType::Open) {
-        if (const Want w = state->flush(); w != Want::Done) return w;  // the server's 101
-        result = state->failed() ? state->error() : absl::OkStatus();
-        return Want::Done;
-      }
-      if (e.type == ws::EventType::Failed || c.state() == ws::State::Failed || state->failed()) {
-        result = state->end(state->failed() ? state->error() : websocket_failure_status(c));
-        return Want::Done;
-      }
-      if (const Want w = state->fill(); w != Want::Done) return w;
-    }
-  }
+  Want run() noexcept { return steps::ws_open(*state, result); }
   WebSocket::State* state;
 };
 
@@ -112,78 +92,15 @@ Task<absl::StatusOr<WebSocket>> WebSocket::open(std::unique_ptr<State> s) {
 }
 
 Want WebSocket::RecvAwaiter::run() noexcept {
-  State& s = static_cast<State&>(*transport);
-  ws::Connection& c = s.endpoint();
-  for (;;) {
-    const ws::Event e = c.next();
-    switch (e.type) {
-      case ws::EventType::Message:
-        // An automatic Pong waits in the write buffer.
-        if (ABSL_PREDICT_FALSE(!c.pending_output().empty())) s.flush_in_background();
-        result = e.message;
-        return Want::Done;
-      case ws::EventType::Closed:
-        (void)s.end(websocket_peer_closed_status(e.message.close_code));
-        result = e.message;
-        return Want::Done;
-      case ws::EventType::Failed:
-        result = s.end(websocket_failure_status(c));
-        return Want::Done;
-      case ws::EventType::Open:
-      case ws::EventType::None:
-        break;
-    }
-    const ws::State state = c.state();
-    if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) {
-      result = s.closed_error();
-      return Want::Done;
-    }
-    if (const Want w = s.fill(); w != Want::Done) return w;
-    if (ABSL_PREDICT_FALSE(s.failed())) {
-      result = s.end(s.error());
-      return Want::Done;
-    }
-  }
+  return steps::ws_recv(static_cast<State&>(*transport), result);
 }
 
 Want WebSocket::SendAwaiter::run() noexcept {
-  State& s = static_cast<State&>(*transport);
-  ws::Connection& c = s.endpoint();
-  while (!framed) {
-    ws::EncodeResult r{1, ws::Error::NotOpen};
-    switch (kind) {
-      case Kind::Text:
-        r = c.send_text({reinterpret_cast<const char*>(payload.data()), payload.size()});
-        break;
-      case Kind::Binary: r = c.send_binary(payload); break;
-      case Kind::Ping: r = c.send_ping(payload); break;
-      case Kind::Pong: r = c.send_pong(payload); break;
-      case Kind::Flush: break;
-    }
-    if (ABSL_PREDICT_TRUE(r.ok())) {
-      framed = true;
-      break;
-    }
-    if (r.error == ws::Error::NotOpen) {
-      result = s.closed_error();
-      return Want::Done;
-    }
-    // No room now, but room once the queued frames leave: write them first.
-    if (r.error == ws::Error::DestinationTooSmall && !c.pending_output().empty() &&
-        ws::header_size(payload.size(), c.role() == ws::Role::Client) + payload.size() <= c.write_capacity()) {
-      if (const Want w = s.flush(); w != Want::Done) return w;
-      if (!s.failed()) continue;
-    }
-    result = s.failed() ? s.closed_error() : websocket_send_status(r);
-    return Want::Done;
-  }
-  if (const Want w = s.flush(); w != Want::Done) return w;
-  if (ABSL_PREDICT_FALSE(s.failed())) {
-    result = s.end(s.error());
-    return Want::Done;
-  }
-  result = absl::OkStatus();
-  return Want::Done;
+  return steps::ws_send(static_cast<State&>(*transport), kind, payload, framed, result);
+}
+
+Want WebSocket::CloseAwaiter::run() noexcept {
+  return steps::ws_close(static_cast<State&>(*transport), code, reason, started, result);
 }
 
 WebSocket::RecvAwaiter WebSocket::recv() noexcept { return RecvAwaiter(*s_); }
@@ -201,66 +118,37 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
 }  // namespace
 
 WebSocket::SendAwaiter WebSocket::send_text(std::string_view payload) noexcept {
-  return SendAwaiter(*s_, SendAwaiter::Kind::Text, bytes_of(payload));
+  return SendAwaiter(*s_, steps::WsSend::Text, bytes_of(payload));
 }
 WebSocket::SendAwaiter WebSocket::send_binary(std::span<const std::uint8_t> payload) noexcept {
-  return SendAwaiter(*s_, SendAwaiter::Kind::Binary, payload);
+  return SendAwaiter(*s_, steps::WsSend::Binary, payload);
 }
 WebSocket::SendAwaiter WebSocket::send_ping(std::span<const std::uint8_t> payload) noexcept {
-  return SendAwaiter(*s_, SendAwaiter::Kind::Ping, payload);
+  return SendAwaiter(*s_, steps::WsSend::Ping, payload);
 }
 WebSocket::SendAwaiter WebSocket::send_pong(std::span<const std::uint8_t> payload) noexcept {
-  return SendAwaiter(*s_, SendAwaiter::Kind::Pong, payload);
+  return SendAwaiter(*s_, steps::WsSend::Pong, payload);
 }
 WebSocket::SendAwaiter WebSocket::flush() noexcept {
-  return SendAwaiter(*s_, SendAwaiter::Kind::Flush, {});
+  return SendAwaiter(*s_, steps::WsSend::Flush, {});
 }
 
-namespace {
-absl::Status queued_status(const WebSocket::State& s, const ws::EncodeResult& r) {
-  if (r.ok()) return absl::OkStatus();
-  if (r.error == ws::Error::NotOpen) return s.closed_error();
-  return websocket_send_status(r);
-}
-}  // namespace
 
 absl::Status WebSocket::queue_text(std::string_view payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_text(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_text(payload));
 }
 absl::Status WebSocket::queue_binary(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_binary(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_binary(payload));
 }
 absl::Status WebSocket::queue_ping(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_ping(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_ping(payload));
 }
 absl::Status WebSocket::queue_pong(std::span<const std::uint8_t> payload) noexcept {
-  return queued_status(*s_, s_->endpoint().send_pong(payload));
+  return steps::ws_queued_status(*s_, s_->endpoint().send_pong(payload));
 }
 
 Task<absl::Status> WebSocket::close(ws::CloseCode code, std::string reason) {
-  State& s = *s_;
-  ws::Connection& c = s.endpoint();
-  if (c.state() == ws::State::Closed || c.state() == ws::State::Failed) {
-    const absl::Status why = s.closed_error();
-    co_return why.ok() || absl::IsFailedPrecondition(why) ? absl::OkStatus() : why;
-  }
-  if (c.state() == ws::State::Open) {
-    const ws::EncodeResult r = c.close(code, reason);
-    if (!r.ok()) co_return websocket_send_status(r);
-    s.arm_state_timer();  // close_timeout
-    if (absl::Status st = co_await flush(); !st.ok()) co_return st;
-  }
-  // Wait for the peer's Close; data still in flight is discarded.
-  absl::Status result = absl::OkStatus();
-  for (;;) {
-    absl::StatusOr<ws::Message> m = co_await recv();
-    if (!m.ok()) {
-      result = absl::IsFailedPrecondition(m.status()) ? absl::OkStatus() : m.status();
-      break;
-    }
-    if (m->opcode == ws::Opcode::Close) break;
-  }
-  co_return result;
+  co_return co_await CloseAwaiter(*s_, code, reason);
 }
 
 bool WebSocket::is_open() const noexcept { return s_ && s_->endpoint().is_open(); }

@@ -71,6 +71,7 @@ class WebSocket {
   struct State;
   struct RecvAwaiter;
   struct SendAwaiter;
+  struct CloseAwaiter;
 
   // co_await: the next message (Text, Binary, Ping already answered, Pong,
   // or the peer's Close, already answered), or the error.
@@ -131,16 +132,26 @@ struct WebSocket::RecvAwaiter : detail::TransportOp<RecvAwaiter, absl::StatusOr<
 };
 
 struct WebSocket::SendAwaiter : detail::TransportOp<SendAwaiter, absl::Status> {
-  enum class Kind : std::uint8_t { Text, Binary, Ping, Pong, Flush };
-  SendAwaiter(State& s, Kind kind, std::span<const std::uint8_t> payload) noexcept
+  SendAwaiter(State& s, steps::WsSend kind, std::span<const std::uint8_t> payload) noexcept
       : TransportOp(s), kind(kind), payload(payload) {
     writer = true;
   }
   detail::Want run() noexcept;
 
-  Kind kind;
+  steps::WsSend kind;
   bool framed = false;  // the frame is in the write buffer
   std::span<const std::uint8_t> payload;
+};
+
+// Our Close, then the peer's (close_timeout bounds the wait).
+struct WebSocket::CloseAwaiter : detail::TransportOp<CloseAwaiter, absl::Status> {
+  CloseAwaiter(State& s, ws::CloseCode code, std::string_view reason) noexcept
+      : TransportOp(s), code(code), reason(reason) {}
+  detail::Want run() noexcept;
+
+  ws::CloseCode code;
+  bool started = false;  // our Close is queued (or was not needed)
+  std::string_view reason;  // the caller's, alive across the co_await
 };
 
 }  // namespace tern::epoll

@@ -51,7 +51,9 @@ TEST(AsioHttp, KeepAliveServesAThousandRequestsOnOneConnection) {
       absl::StatusOr<HttpResponse> r = co_await conn->send(reader);
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->status, 200);
-      if (i % 2 == 0) EXPECT_EQ(r->body, "hello, world");
+      if (i % 2 == 0) {
+        EXPECT_EQ(r->body, "hello, world");
+      }
     }
     EXPECT_TRUE(conn->reusable());
     co_return absl::OkStatus();
@@ -214,7 +216,9 @@ TEST(AsioHttp, NoAllocationsPerRequestOnceConnected) {
   });
   EXPECT_TRUE(st.ok()) << st;
   EXPECT_EQ(allocations, 0u);
-  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
+  if (testing::malloc_counting_available()) {
+    EXPECT_EQ(mallocs, 0u);
+  }
 }
 
 }  // namespace

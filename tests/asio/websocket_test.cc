@@ -421,7 +421,9 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCoroutines) {
   });
   EXPECT_TRUE(st.ok()) << st;
   EXPECT_EQ(allocations, 0u);
-  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
+  if (testing::malloc_counting_available()) {
+    EXPECT_EQ(mallocs, 0u);
+  }
   EXPECT_EQ(overflows, 0u);
 }
 
@@ -516,7 +518,9 @@ TEST(AsioWebSocket, NoAllocationsPerMessageAtEitherEndWithCallbacks) {
   ASSERT_TRUE(echo.error.ok()) << echo.error;
   ASSERT_EQ(echo.left, 0);
   EXPECT_EQ(allocations, 0u);
-  if (testing::malloc_counting_available()) EXPECT_EQ(mallocs, 0u);
+  if (testing::malloc_counting_available()) {
+    EXPECT_EQ(mallocs, 0u);
+  }
   EXPECT_EQ(client->overflows() + server->overflows(), 0u);
 }
 
@@ -594,7 +598,9 @@ TEST(AsioWebSocket, CancelledReceiveMidFrameKeepsTheConnectionAndTheBytes) {
   std::optional<absl::StatusOr<ws::Message>> second;
   ws->async_recv([&](absl::StatusOr<ws::Message> m) {
     second = m;
-    if (m.ok()) EXPECT_EQ(m->text(), "hello world");
+    if (m.ok()) {
+      EXPECT_EQ(m->text(), "hello world");
+    }
   });
   run_until(io, [&] { return second.has_value(); });
   ASSERT_TRUE(second.has_value());
@@ -750,7 +756,9 @@ TEST(AsioWebSocket, IdleConnectionReleasesItsBuffersAndKeepsReading) {
   std::optional<absl::StatusOr<ws::Message>> got;
   ws->async_recv([&](absl::StatusOr<ws::Message> m) {
     got = m;
-    if (m.ok()) EXPECT_EQ(m->text(), "after a nap");
+    if (m.ok()) {
+      EXPECT_EQ(m->text(), "after a nap");
+    }
   });
   run_until(io, [&] { return ws->memory_releases() > 0; });
   EXPECT_EQ(ws->memory_releases(), 1u);
