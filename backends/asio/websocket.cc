@@ -257,7 +257,6 @@ std::span<const std::uint8_t> bytes_of(std::string_view s) noexcept {
 }
 ::asio::awaitable<absl::Status> WebSocket::flush() { return send(detail::SendKind::Flush, {}); }
 
-
 absl::Status WebSocket::queue_text(std::string_view payload) noexcept {
   return steps::ws_queued_status(*s_, s_->endpoint().send_text(payload));
 }

@@ -133,7 +133,6 @@ WebSocket::SendAwaiter WebSocket::flush() noexcept {
   return SendAwaiter(*s_, steps::WsSend::Flush, {});
 }
 
-
 absl::Status WebSocket::queue_text(std::string_view payload) noexcept {
   return steps::ws_queued_status(*s_, s_->endpoint().send_text(payload));
 }
