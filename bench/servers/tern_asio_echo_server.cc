@@ -1,7 +1,7 @@
-// A WebSocket echo server on tern's Asio backend, one io_context thread,
-// for the many-connection benchmark (bench/servers/run_many.py, through
-// bench/asio/run_many.py). Server defaults (1 MiB messages); coroutines with
-// the helpers that do not suspend when nothing needs to wait.
+// A WebSocket echo server on tern's Asio backend, one io_context thread, for
+// the many-connection benchmark (bench/servers/run_many.py). Server defaults
+// (1 MiB messages); coroutines with the helpers that do not suspend when
+// nothing needs to wait.
 //
 //   tern_asio_echo_server PORT      (prints "listening on PORT")
 #include <cstdio>
