@@ -219,7 +219,8 @@ class FeedServer {
       }
       if (subscribed && streaming_) {
         const std::uint64_t now_seq = current_seq();
-        for (int n = 0; next_seq < now_seq && n < 256; ++n, ++next_seq) {
+        // From the number current at the subscription, sent at once.
+        for (int n = 0; next_seq <= now_seq && n < 256; ++n, ++next_seq) {
           const int len = std::snprintf(text, sizeof text, "seq %llu", static_cast<unsigned long long>(next_seq));
           if (!ws.queue_text(std::string_view(text, static_cast<std::size_t>(len))).ok()) return;
         }
