@@ -17,46 +17,24 @@
 //   bazel-out/k8-opt-bench/bin/bench/pool/driver_bench
 #include <x86intrin.h>
 
-#include <chrono>
 #include <cstdint>
-#include <thread>
 
 #include "backends/asio/backend.h"
 #include "backends/epoll/backend.h"
 #include "backends/posix/backend.h"
 #include "bench/pool/driver_workloads.h"
+#include "bench/pool/tsc.h"
 #include "benchmark/benchmark.h"
 
 namespace tern::pool::bench {
 namespace {
-
-double tsc_ghz() {
-  static const double ghz = [] {
-    const auto c0 = std::chrono::steady_clock::now();
-    const std::uint64_t t0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::uint64_t t1 = __rdtsc();
-    const std::chrono::duration<double, std::nano> ns = std::chrono::steady_clock::now() - c0;
-    return static_cast<double>(t1 - t0) / ns.count();
-  }();
-  return ghz;
-}
 
 template <typename Pool>
 void driver_acquire_release(benchmark::State& state) {
   testing::PoolTestServer server;
   typename Pool::Context ctx;
   DriverCycle<Pool> work(ctx, server.url(), static_cast<std::size_t>(state.range(0)));
-  const std::uint64_t t0 = __rdtsc();
-  for (auto _ : state) {
-    if (!work.run()) {
-      state.SkipWithError("nothing was handed out");
-      return;
-    }
-  }
-  const std::uint64_t t1 = __rdtsc();
-  state.counters["tsc/op"] = static_cast<double>(t1 - t0) / static_cast<double>(state.iterations());
-  state.counters["tsc_GHz"] = tsc_ghz();
+  time_cycles(state, work);
 }
 
 constexpr long kBatch = 2000;

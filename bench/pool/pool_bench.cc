@@ -18,36 +18,16 @@
 #include <thread>
 
 #include "bench/pool/pool_workloads.h"
+#include "bench/pool/tsc.h"
 #include "benchmark/benchmark.h"
 
 namespace tern::pool::bench {
 namespace {
 
-double tsc_ghz() {
-  static const double ghz = [] {
-    const auto c0 = std::chrono::steady_clock::now();
-    const std::uint64_t t0 = __rdtsc();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const std::uint64_t t1 = __rdtsc();
-    const std::chrono::duration<double, std::nano> ns = std::chrono::steady_clock::now() - c0;
-    return static_cast<double>(t1 - t0) / ns.count();
-  }();
-  return ghz;
-}
-
 template <class Cycle>
 void cycle(benchmark::State& state) {
   Cycle work(static_cast<std::size_t>(state.range(0)), state.range(1) != 0);
-  const std::uint64_t t0 = __rdtsc();
-  for (auto _ : state) {
-    if (!work.run()) {
-      state.SkipWithError("nothing was handed out");
-      return;
-    }
-  }
-  const std::uint64_t t1 = __rdtsc();
-  state.counters["tsc/op"] = static_cast<double>(t1 - t0) / static_cast<double>(state.iterations());
-  state.counters["tsc_GHz"] = tsc_ghz();
+  time_cycles(state, work);
 }
 
 void contended_release(benchmark::State& state) {

@@ -9,12 +9,11 @@
 // (one command line) prints the operations done; valgrind's "Collected"
 // over that is instructions per operation. bench/pool/instr.sh runs the
 // table.
-#include <valgrind/callgrind.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "bench/pool/callgrind_collect.h"
 #include "bench/pool/pool_workloads.h"
 
 namespace tern::pool::bench {
@@ -23,13 +22,7 @@ namespace {
 template <class Cycle>
 long run(bool idle_limited, long ops) {
   Cycle work(4, idle_limited);
-  // Warm up: the first atomic cycle finds the return stack empty.
-  for (int i = 0; i < 16; ++i) work.run();
-  long done = 0;
-  CALLGRIND_TOGGLE_COLLECT;
-  for (long i = 0; i < ops; ++i) done += work.run();
-  CALLGRIND_TOGGLE_COLLECT;
-  return done;
+  return collect(ops, [&] { return work.run(); });
 }
 
 }  // namespace

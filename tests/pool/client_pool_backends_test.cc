@@ -89,6 +89,19 @@ class ClientPoolSuite : public ::testing::Test {
     }
     co_return absl::OkStatus();
   }
+  // Bounded wait until every slot is healthy again.
+  template <typename P>
+  TaskOf<typename P::Backend> healed(P& pool) {
+    return eventually(pool, [&pool] { return pool.metrics().healthy == pool.size(); });
+  }
+  // A builder with quick reconnects (20 ms doubling to 100 ms), so a
+  // poisoned slot heals within the test's patience.
+  template <typename P = Pool>
+  static typename P::Builder quick(const std::string& url, std::size_t connections) {
+    typename P::Builder b = P::builder();
+    b.url(url).connections(connections).reconnect_backoff(absl::Milliseconds(20), 2.0, absl::Milliseconds(100), 0.2);
+    return b;
+  }
 
   typename B::Context ctx;
 };
@@ -272,9 +285,7 @@ TYPED_TEST(ClientPoolSuite, APoisonedSlotIsNeverHandedOutAndHeals) {
       EXPECT_NE(lease->slot(), bad);
       EXPECT_TRUE(B::usable(lease->connection()));
     }
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     const SlotMetrics healed = pool->slot_metrics(bad);
     EXPECT_EQ(healed.reconnects, 1u);
     EXPECT_FALSE(healed.last_error.ok()) << "the last error is kept after healing";
@@ -369,16 +380,12 @@ TYPED_TEST(ClientPoolSuite, RetryIdempotentOnlyForIdempotentMethodsOnReusedConne
     EXPECT_EQ(server.times_seen(10), 2);
     EXPECT_EQ(pool->retries(), 1u);
     // Both slots reconnected: fresh connections. A GET failing there is not retried.
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     absl::StatusOr<typename Pool::Reply> fresh = co_await get(*pool, "/truncate", 11);
     EXPECT_FALSE(fresh.ok());
     EXPECT_EQ(server.times_seen(11), 1);
     // A POST on a reused connection is not retried either.
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     if (absl::StatusOr<typename Pool::Reply> warm = co_await get(*pool, "/echo", 2); !warm.ok()) {
       co_return warm.status();
     }
@@ -580,9 +587,7 @@ TYPED_TEST(ClientPoolSuite, FailingTheNthOperationForEveryN) {
           EXPECT_TRUE(contains(message(r.status()), "injected fault")) << r.status();
         }
       }
-      if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-        co_return s;
-      }
+      if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
       failed_connects = pool->metrics().failed_connects;
       co_return absl::OkStatus();
     });
@@ -632,9 +637,7 @@ TYPED_TEST(ClientPoolSuite, ServerKilledAndRestartedOnTheSamePort) {
     (void)co_await B::sleep_for(this->ctx, absl::Milliseconds(300));  // the backoff grows to its max
     if (!server.start()) co_return absl::InternalError("could not listen on the same port again");
     const absl::Time back = absl::Now();
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     healed_after = absl::Now() - back;
     absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/echo");
     EXPECT_TRUE(r.ok()) << r.status();
@@ -655,11 +658,8 @@ TYPED_TEST(ClientPoolSuite, BlackHoleReadDeadlineFiresAndTheSlotHeals) {
   PoolTestServer server;
   testing::TcpProxy proxy(server.port());
   absl::Status st = this->run([&]() -> TaskOf<B> {
-    absl::StatusOr<Pool> pool = co_await Pool::builder()
-                                    .url(proxy.url())
-                                    .connections(1)
+    absl::StatusOr<Pool> pool = co_await this->quick(proxy.url(), 1)
                                     .read_timeout(absl::Milliseconds(200))
-                                    .reconnect_backoff(absl::Milliseconds(20), 2.0, absl::Milliseconds(100), 0.2)
                                     .build(this->ctx);
     if (!pool.ok()) co_return pool.status();
     if (absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/echo"); !r.ok()) co_return r.status();
@@ -667,9 +667,7 @@ TYPED_TEST(ClientPoolSuite, BlackHoleReadDeadlineFiresAndTheSlotHeals) {
     absl::StatusOr<typename Pool::Reply> lost = co_await get(*pool, "/echo");
     EXPECT_TRUE(absl::IsDeadlineExceeded(lost.status())) << lost.status();
     EXPECT_TRUE(absl::IsDeadlineExceeded(pool->slot_metrics(0).last_error)) << pool->slot_metrics(0).last_error;
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 1; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/echo");
     EXPECT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(proxy.connections.load(), 2);
@@ -683,19 +681,13 @@ TYPED_TEST(ClientPoolSuite, ResetMidResponsePoisonsAndHeals) {
   using Pool = typename TestFixture::Pool;
   PoolTestServer server;
   absl::Status st = this->run([&]() -> TaskOf<B> {
-    absl::StatusOr<Pool> pool = co_await Pool::builder()
-                                    .url(server.url())
-                                    .connections(1)
-                                    .reconnect_backoff(absl::Milliseconds(20), 2.0, absl::Milliseconds(100), 0.2)
-                                    .build(this->ctx);
+    absl::StatusOr<Pool> pool = co_await this->quick(server.url(), 1).build(this->ctx);
     if (!pool.ok()) co_return pool.status();
     absl::StatusOr<typename Pool::Reply> reset = co_await get(*pool, "/reset", 30);
     EXPECT_TRUE(absl::IsUnavailable(reset.status())) << reset.status();
     EXPECT_EQ(pool->metrics().poisoned, 1u);
     EXPECT_EQ(server.times_seen(30), 1);
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 1; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/echo");
     EXPECT_TRUE(r.ok()) << r.status();
     co_return absl::OkStatus();
@@ -711,11 +703,8 @@ TYPED_TEST(ClientPoolSuite, SlowServer) {
   using Pool = typename TestFixture::Pool;
   PoolTestServer server;
   absl::Status st = this->run([&]() -> TaskOf<B> {
-    absl::StatusOr<Pool> pool = co_await Pool::builder()
-                                    .url(server.url())
-                                    .connections(2)
+    absl::StatusOr<Pool> pool = co_await this->quick(server.url(), 2)
                                     .read_timeout(absl::Milliseconds(300))
-                                    .reconnect_backoff(absl::Milliseconds(20), 2.0, absl::Milliseconds(100), 0.2)
                                     .build(this->ctx);
     if (!pool.ok()) co_return pool.status();
     absl::StatusOr<typename Pool::Reply> slow = co_await get(*pool, "/slow?ms=100");
@@ -725,9 +714,7 @@ TYPED_TEST(ClientPoolSuite, SlowServer) {
     }
     absl::StatusOr<typename Pool::Reply> too_slow = co_await get(*pool, "/slow?ms=600");
     EXPECT_TRUE(absl::IsDeadlineExceeded(too_slow.status())) << too_slow.status();
-    if (absl::Status s = co_await this->eventually(*pool, [&] { return pool->metrics().healthy == 2; }); !s.ok()) {
-      co_return s;
-    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
     if constexpr (!B::kBlocking) {
       std::atomic<int> answered{0};
       for (int i = 0; i < 5; ++i) {
