@@ -25,6 +25,8 @@
 #ifndef TERN_TESTS_SUPPORT_POOL_POOL_TEST_SERVER_H_
 #define TERN_TESTS_SUPPORT_POOL_POOL_TEST_SERVER_H_
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -54,6 +56,8 @@ struct PoolTestServerOptions {
   std::uint16_t port = 0;  // 0: pick a free one (kept across restarts)
   // Close a keep-alive connection that received nothing for this long.
   absl::Duration idle_close = absl::InfiniteDuration();
+  // Benchmarks: run every server thread on this CPU (-1: anywhere).
+  int cpu = -1;
 };
 
 class PoolTestServer {
@@ -116,7 +120,16 @@ class PoolTestServer {
   std::atomic<int> idle_closes{0};  // connections closed by idle_close
 
  private:
+  void pin() const {
+    if (options_.cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(options_.cpu, &set);
+    ::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+  }
+
   void accept_loop() {
+    pin();
     while (!stop_) {
       absl::StatusOr<posix::Socket> s = listener_->accept();
       if (!s.ok()) return;
@@ -125,6 +138,7 @@ class PoolTestServer {
       if (stop_) return;
       open_fds_.push_back(s->fd());
       threads_.emplace_back([this, number, stream = std::make_shared<posix::Stream>(*std::move(s))] {
+        pin();
         serve(*stream, number);
         forget(stream->socket().fd());
       });
