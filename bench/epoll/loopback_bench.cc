@@ -15,7 +15,7 @@
 // Prints p50/p99 round trip, round trips/s, time added over each floor, and
 // for tern epoll the syscalls per round trip it counted.
 //
-//   bazel run --config=bench //bench/epoll:loopback_bench -- [rounds]
+//   bazel run --config=bench //bench/epoll:loopback_bench -- [rounds] [repeats] [row]
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -246,34 +246,61 @@ void beast_async(int rounds, std::size_t size) {
                            std::chrono::duration<double>(Clock::now() - start).count()));
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int rounds = argc > 1 ? std::atoi(argv[1]) : 20000;
-  // Optional second argument: run only the rows of that name (e.g. tern_epoll).
-  const std::string only = argc > 2 ? argv[2] : "";
+  // Runs of the whole set, interleaved; the table shows each row's medians.
+  const int repeats = argc > 2 ? std::max(1, std::atoi(argv[2])) : 1;
+  // Optional third argument: run only the rows of that name (e.g. tern_epoll).
+  const std::string only = argc > 3 ? argv[3] : "";
   auto want = [&](const char* row) { return only.empty() || only == row; };
-  std::printf("loopback WebSocket echo, one connection, both ends in one thread, %d rounds each\n\n", rounds);
-  for (std::size_t size : {40u, 128u}) {
-    if (want("raw")) raw(rounds, size);
-    if (want("epoll_raw")) epoll_raw(rounds, size);
-    if (want("tern_posix")) tern_posix(rounds, size);
-    if (want("tern_epoll")) tern_epoll(rounds, size, absl::ZeroDuration());
-    if (want("tern_epoll_busy")) tern_epoll(rounds, size, absl::Microseconds(50));
-    if (want("beast_async")) beast_async(rounds, size);
+  std::string load;
+  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
+    char buf[16] = {};
+    if (std::fscanf(f, "%15s", buf) == 1) load = buf;
+    std::fclose(f);
   }
+  std::printf("loopback WebSocket echo, one connection, both ends in one thread, %d rounds, %d run(s) per row "
+              "(medians), load %s at start\n\n",
+              rounds, repeats, load.c_str());
+  for (std::size_t size : {40u, 128u}) {
+    for (int rep = 0; rep < repeats; ++rep) {
+      if (want("raw")) raw(rounds, size);
+      if (want("epoll_raw")) epoll_raw(rounds, size);
+      if (want("tern_posix")) tern_posix(rounds, size);
+      if (want("tern_epoll")) tern_epoll(rounds, size, absl::ZeroDuration());
+      if (want("tern_epoll_busy")) tern_epoll(rounds, size, absl::Microseconds(50));
+      if (want("beast_async")) beast_async(rounds, size);
+    }
+  }
+  std::vector<std::string> names;
+  for (const Row& r : rows) {
+    if (std::find(names.begin(), names.end(), r.name) == names.end()) names.push_back(r.name);
+  }
+  auto med = [&](const std::string& name, double Row::*field) {
+    std::vector<double> v;
+    for (const Row& r : rows) {
+      if (r.name == name) v.push_back(r.*field);
+    }
+    return median(v);
+  };
   std::printf("| round trip | p50 µs | p99 µs | round trips/s | added over raw µs | added over epoll_raw µs | syscalls |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
-  for (const Row& r : rows) {
-    const std::string prefix = r.name.substr(0, r.name.find('/'));
-    double raw_p50 = 0, epoll_p50 = 0;
-    for (const Row& f : rows) {
-      if (f.name == prefix + "/raw") raw_p50 = f.p50_us;
-      if (f.name == prefix + "/epoll_raw") epoll_p50 = f.p50_us;
-    }
-    std::printf("| %s | %.2f | %.2f | %.0f | %+.2f | %+.2f | %s |\n", r.name.c_str(), r.p50_us, r.p99_us, r.per_sec,
-                r.p50_us - raw_p50, r.p50_us - epoll_p50,
-                r.syscalls > 0 ? std::to_string(r.syscalls).substr(0, 4).c_str() : "");
+  for (const std::string& name : names) {
+    const std::string prefix = name.substr(0, name.find('/'));
+    const double p50 = med(name, &Row::p50_us);
+    const double raw_p50 = med(prefix + "/raw", &Row::p50_us);
+    const double epoll_p50 = med(prefix + "/epoll_raw", &Row::p50_us);
+    const double syscalls = med(name, &Row::syscalls);
+    std::printf("| %s | %.2f | %.2f | %.0f | %+.2f | %+.2f | %s |\n", name.c_str(), p50, med(name, &Row::p99_us),
+                med(name, &Row::per_sec), p50 - raw_p50, p50 - epoll_p50,
+                syscalls > 0 ? std::to_string(syscalls).substr(0, 4).c_str() : "");
   }
   return 0;
 }
