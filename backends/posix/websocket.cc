@@ -216,19 +216,7 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
   return result;
 }
 
-bool WebSocket::event_ready() noexcept {
-  if (peeked_.has_value()) return true;
-  const ws::State state = conn_.state();
-  if (state != ws::State::Open && state != ws::State::Closing) return true;  // recv() returns at once
-  if (conn_.read_buffer().empty()) return false;
-  // Bytes are buffered: a whole event, or part of a frame (then wait).
-  const ws::Event e = conn_.next();
-  if (e.type == ws::EventType::None) return false;
-  peeked_ = e;
-  return true;
-}
-
-absl::StatusOr<bool> WebSocket::wait_readable(absl::Duration timeout) {
+absl::StatusOr<bool> WebSocket::wait_socket(absl::Duration timeout) {
   WebSocket* self = this;
   bool ready = false;
   return wait_readable({&self, 1}, {&ready, 1}, timeout);
@@ -239,6 +227,8 @@ absl::StatusOr<bool> WebSocket::wait_readable(std::span<WebSocket* const> connec
   if (connections.size() > kMaxWaited || ready.size() < connections.size()) {
     return absl::InvalidArgumentError("wait_readable: too many connections, or too few flags");
   }
+  const bool report_wake = ready.size() > connections.size();
+  if (report_wake) ready[connections.size()] = false;
   bool any = false;
   for (std::size_t i = 0; i < connections.size(); ++i) {
     ready[i] = connections[i]->event_ready();
@@ -267,6 +257,7 @@ absl::StatusOr<bool> WebSocket::wait_readable(std::span<WebSocket* const> connec
     if (errno != EINTR) return errno_status(errno, "poll");
   }
   for (std::size_t i = 0; i < connections.size(); ++i) ready[i] = fds[i].revents != 0;
+  if (report_wake && wake_fd >= 0) ready[connections.size()] = fds[connections.size()].revents != 0;
   return true;
 }
 

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/optimization.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -94,13 +95,17 @@ class WebSocket {
   // buffered event is taken from the core now and returned by the next
   // recv(). (Bytes poll(2) reports may be part of a frame; recv() then
   // waits, up to the read timeout, for the rest.)
-  absl::StatusOr<bool> wait_readable(absl::Duration timeout);
+  absl::StatusOr<bool> wait_readable(absl::Duration timeout) {
+    if (event_ready()) return true;  // inline: the per-message case of a reading loop
+    return wait_socket(timeout);
+  }
   // The same over several connections at once (a session reads both of a
   // rotation's), and `wake_fd` if it is not -1 (an eventfd or pipe another
   // thread writes to; the caller reads it): sets ready[i] for each
   // connection that is ready, without a syscall if one already has an event
-  // buffered. True unless `timeout` passed with nothing ready. At most
-  // kMaxWaited connections.
+  // buffered, and ready[connections.size()], if `ready` has that entry,
+  // when wake_fd is readable. True unless `timeout` passed with nothing
+  // ready. At most kMaxWaited connections.
   static constexpr std::size_t kMaxWaited = 15;
   static absl::StatusOr<bool> wait_readable(std::span<WebSocket* const> connections, std::span<bool> ready,
                                             absl::Duration timeout, int wake_fd = -1);
@@ -135,7 +140,19 @@ class WebSocket {
   absl::Status closed_error() const;
   // wait_readable() without the poll: an event is buffered (then taken into
   // peeked_), or the connection has ended.
-  bool event_ready() noexcept;
+  bool event_ready() noexcept {
+    if (peeked_.has_value()) return true;
+    const ws::State state = conn_.state();
+    if (ABSL_PREDICT_FALSE(state != ws::State::Open && state != ws::State::Closing)) return true;
+    if (conn_.read_buffer().empty()) return false;
+    // Bytes are buffered: a whole event, or part of a frame (then wait).
+    const ws::Event e = conn_.next();
+    if (e.type == ws::EventType::None) return false;
+    peeked_ = e;
+    return true;
+  }
+  // poll(2) on the socket alone.
+  absl::StatusOr<bool> wait_socket(absl::Duration timeout);
 
   Stream stream_;
   ws::Connection conn_;
