@@ -252,6 +252,9 @@ class Session {
   // Messages read from one connection before the posix loop looks at its
   // timers and the other connections.
   static constexpr int kReadBatch = 64;
+  // Data messages read back to back that share one clock reading (event
+  // loops; see message_time()).
+  static constexpr std::uint32_t kClockBatch = 64;
 
   // One connection (or connection attempt) of the session.
   struct Conn {
@@ -292,6 +295,10 @@ class Session {
     std::array<char, 96> detail{};
     // posix: a helper thread's connect result, under mailbox_mu_.
     std::optional<absl::StatusOr<WebSocket>> connected;
+    // Data messages not yet in Health: one record per clock reading.
+    std::uint64_t pending_messages = 0;
+    std::uint64_t pending_bytes = 0;
+    absl::Time pending_at;
 
     std::optional<WebSocket>& ws() noexcept { return places[place]; }
     std::string_view detail_text() const noexcept { return {detail.data(), detail_len}; }
@@ -343,6 +350,7 @@ class Session {
   void opened(Conn& c, absl::Time now);
   // One frame from c; false when it ended the connection (the peer's Close).
   bool on_frame(Conn& c, const ws::Message& m, absl::Time now);
+  bool on_frame_slow(Conn& c, const ws::Message& m, absl::Time now);
   bool on_control(Conn& c, const ws::Message& m, absl::Time now);
   // is_app_pong / is_auth_confirmed; true if the message is consumed.
   bool special_message(Conn& c, const ws::Message& m, absl::Time now);
@@ -350,6 +358,34 @@ class Session {
   void send_replies(Conn& c, absl::Time now);
   absl::Status queue_record(Conn& c, Outbox::Kind kind, std::span<const std::uint8_t> bytes);
   absl::Status send_runtime(Outbox::Kind kind, std::span<const std::uint8_t> bytes, Pacing pacing);
+  // The time of a data message: event loops read the clock once for up to
+  // kClockBatch messages read back to back, and again whenever any other
+  // session code has run in between (`epoch_`; the control coroutine runs
+  // at least every kMaxNap), so a message's time is at most that old.
+  absl::Time message_time() noexcept {
+    if (ABSL_PREDICT_FALSE(clock_left_ == 0 || clock_epoch_ != epoch_)) {
+      clock_ = B::now(ctx_);
+      clock_left_ = kClockBatch;
+      clock_epoch_ = epoch_;
+    }
+    --clock_left_;
+    return clock_;
+  }
+  // Data messages go into Health once per clock reading.
+  void count_in(Conn& c, absl::Time now, std::size_t bytes) noexcept {
+    if (ABSL_PREDICT_FALSE(c.pending_at != now) && c.pending_messages != 0) flush_health(c);
+    c.pending_at = now;
+    ++c.pending_messages;
+    c.pending_bytes += bytes;
+  }
+  void flush_health(Conn& c) noexcept {
+    if (c.pending_messages == 0) return;
+    health_.on_messages_in(c.id, c.pending_at, c.pending_messages, c.pending_bytes);
+    c.pending_messages = c.pending_bytes = 0;
+  }
+  void flush_health() noexcept {
+    for (Conn& c : conns_) flush_health(c);
+  }
   void want_pump(Conn& c) noexcept {
     c.dirty = true;
     pumps_wanted_ |= 1u << slot_of(c);
@@ -383,7 +419,8 @@ class Session {
   Task<absl::Status> connect_blocking(int s, ConnectionId id);
   static Task<absl::Status> close_detached(WebSocket ws, ws::CloseCode code, std::string reason);
   Task<absl::Status> read_batch(int s, absl::Time now);
-  void take_requests(absl::Time now);
+  // `woken`: the wake-up fd was readable.
+  void take_requests(absl::Time now, bool woken);
 
   Context& ctx_;
   const std::string url_;
@@ -395,6 +432,12 @@ class Session {
   std::array<Conn, kMaxConnections> conns_;
   Out reply_;
   std::uint32_t pumps_wanted_ = 0;
+  // message_time()'s cached reading; epoch_ counts runs of session code
+  // other than the readers' steady state.
+  absl::Time clock_;
+  std::uint32_t clock_left_ = 0;
+  std::uint32_t epoch_ = 0;
+  std::uint32_t clock_epoch_ = 0;
   bool in_actions_ = false;
   int callbacks_ = 0;  // handler callbacks on the stack
   bool running_ = false;
@@ -406,7 +449,9 @@ class Session {
   absl::Time control_at_ = absl::InfiniteFuture();
   absl::Time sleeper_at_ = absl::InfiniteFuture();
   absl::Time armed_at_ = absl::InfiniteFuture();
-  // posix: helper connects in flight, requests from other threads.
+  // posix: connects in flight in helper threads (the loop's count), their
+  // results (Conn::connected, under mailbox_mu_), requests from other
+  // threads.
   std::mutex mailbox_mu_;
   detail::Wakeup wakeup_;
   int connects_ = 0;
@@ -651,10 +696,7 @@ void Session<B, Handler>::start_connect(ConnectionId id, absl::Time now) {
   reset(*slot, id);
   const int s = slot_of(*slot);
   if constexpr (B::kBlocking) {
-    {
-      std::lock_guard<std::mutex> lock(mailbox_mu_);
-      ++connects_;
-    }
+    ++connects_;
     B::spawn(ctx_, [this, s, id]() { return connect_blocking(s, id); });
   } else {
     // The slot and id fit the 8 bytes beside the ticket: the callable stays
@@ -739,6 +781,7 @@ void Session<B, Handler>::report_down(const Action& a, absl::Time now) {
   Conn* c = find(a.id);
   std::string_view detail;
   if (c != nullptr) {
+    flush_health(*c);
     c->down = true;
     c->awaiting_auth = c->app_ping_out = false;
     detail = c->ended_set ? c->detail_text() : c->close_reason;
@@ -786,10 +829,34 @@ void Session<B, Handler>::opened(Conn& c, absl::Time now) {
 }
 
 template <Backend B, class Handler>
-bool Session<B, Handler>::on_frame(Conn& c, const ws::Message& m, absl::Time now) {
-  if (ABSL_PREDICT_FALSE(m.opcode != ws::Opcode::Text && m.opcode != ws::Opcode::Binary)) {
-    return on_control(c, m, now);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool Session<B, Handler>::on_frame(Conn& c, const ws::Message& m,
+                                                                     absl::Time now) {
+  // The steady state, inline in the reading loop: a data message on a
+  // connection with nothing special pending.
+  if (ABSL_PREDICT_TRUE((m.opcode == ws::Opcode::Text || m.opcode == ws::Opcode::Binary) &&
+                        !(c.down | c.app_ping_out | c.awaiting_auth))) {
+    const ConnectionId id = c.id;
+    count_in(c, now, m.payload.size());
+    ++callbacks_;
+    const bool data = handler_.on_message(m, id, reply_);
+    --callbacks_;
+    policy_->on_message(id, now, data);
+    if (ABSL_PREDICT_FALSE(!reply_.empty() | reply_.resync_)) send_replies(c, now);
+    return true;
   }
+  return on_frame_slow(c, m, now);
+}
+
+template <Backend B, class Handler>
+bool Session<B, Handler>::on_frame_slow(Conn& c, const ws::Message& m, absl::Time now) {
+  flush_health(c);
+  if constexpr (!B::kBlocking) {
+    // Pongs time RTTs: a fresh reading, which the next messages share.
+    now = clock_ = B::now(ctx_);
+    clock_left_ = kClockBatch;
+    clock_epoch_ = epoch_;
+  }
+  if (m.opcode != ws::Opcode::Text && m.opcode != ws::Opcode::Binary) return on_control(c, m, now);
   const ConnectionId id = c.id;
   health_.on_message_in(id, now, m.payload.size());
   // After on_close, nothing more from this connection reaches the handler.
@@ -895,6 +962,7 @@ void Session<B, Handler>::fail(Conn& c, const absl::Status& status) {
 template <Backend B, class Handler>
 void Session<B, Handler>::finish(Conn& c, absl::Time now) {
   const ConnectionId id = c.id;
+  flush_health(c);
   c.ws().reset();
   c.active = false;
   c.reading = false;
@@ -906,6 +974,7 @@ void Session<B, Handler>::finish(Conn& c, absl::Time now) {
 
 template <Backend B, class Handler>
 auto Session<B, Handler>::after_event(absl::Time now) -> Task<absl::Status> {
+  ++epoch_;
   run_actions(now);
   while (pumps_wanted_ != 0) {
     const int s = std::countr_zero(pumps_wanted_);
@@ -987,6 +1056,7 @@ auto Session<B, Handler>::run_events() -> Task<absl::Status> {
     // before it sleeps again.
     control_at_ = armed_at_ = absl::InfinitePast();
     absl::Time now = B::now(ctx_);
+    flush_health();  // what the readers counted since
     kill_overdue(now);
     (void)co_await after_event(now);
     if (stopped_ && tasks_ == 0) break;
@@ -1023,11 +1093,11 @@ auto Session<B, Handler>::connection_task(Ticket, int s, ConnectionId id) -> Tas
       record_end(c, session_detail::ended_by(m.status()), session_detail::text_of(m.status()));
       break;
     }
-    now = B::now(ctx_);
+    now = message_time();
     if (ABSL_PREDICT_FALSE(!on_frame(c, *m, now))) break;
     // The steady state: nothing due, no write queued, no earlier deadline.
     const absl::Time due = policy_->next_deadline();
-    if (ABSL_PREDICT_FALSE(pumps_wanted_ != 0 || due <= now || due < armed_at_)) (void)co_await after_event(now);
+    if (ABSL_PREDICT_FALSE(pumps_wanted_ != 0 || due <= now || due < armed_at_)) (void)co_await after_event(clock_);
   }
   c.kill_at = absl::InfiniteFuture();
   if (c.closing && !c.failed && !c.killed && c.ws().has_value()) {
@@ -1057,6 +1127,7 @@ auto Session<B, Handler>::sleeper(Ticket, std::int64_t unix_ns) -> Task<absl::St
   armed_at_ = std::min(control_at_, sleeper_at_);
   if (slept.ok()) {
     const absl::Time now = B::now(ctx_);
+    flush_health();
     kill_overdue(now);
     (void)co_await after_event(now);
   }
@@ -1116,9 +1187,10 @@ auto Session<B, Handler>::run_blocking() -> Task<absl::Status> {
   stop_requested_.store(false);
   rotation_requested_.store(false);
   policy_->start(B::now(ctx_));
+  bool woken = true;  // look at the mailbox and the requests once first
   for (;;) {
     absl::Time now = B::now(ctx_);
-    take_requests(now);
+    take_requests(now, woken);
     (void)co_await after_event(now);
     // A send failed: the connection ends here, without a handshake.
     for (Conn& c : conns_) {
@@ -1127,13 +1199,10 @@ auto Session<B, Handler>::run_blocking() -> Task<absl::Status> {
         (void)co_await after_event(now);
       }
     }
-    if (stopped_) {
-      std::lock_guard<std::mutex> lock(mailbox_mu_);
-      if (connects_ == 0) break;
-    }
+    if (stopped_ && connects_ == 0) break;
     WebSocket* waited[kMaxConnections];
     int slots[kMaxConnections];
-    bool ready[kMaxConnections] = {};
+    bool ready[kMaxConnections + 1] = {};  // and the wake-up fd
     std::size_t n = 0;
     for (Conn& c : conns_) {
       if (c.active && c.ws().has_value()) {
@@ -1146,7 +1215,8 @@ auto Session<B, Handler>::run_blocking() -> Task<absl::Status> {
     const absl::Duration timeout = deadline == absl::InfiniteFuture() ? absl::InfiniteDuration()
                                                                       : std::max(absl::ZeroDuration(), deadline - now);
     absl::StatusOr<bool> any = WebSocket::wait_readable(std::span<WebSocket* const>(waited, n),
-                                                        std::span<bool>(ready, n), timeout, wakeup_.fd());
+                                                        std::span<bool>(ready, n + 1), timeout, wakeup_.fd());
+    woken = any.ok() && ready[n];
     if (!any.ok()) {
       // poll(2) itself failed (not a connection's fault): say so, go on.
       health_.record_error(B::now(ctx_), 0, any.status().code(), session_detail::text_of(any.status()));
@@ -1186,14 +1256,19 @@ auto Session<B, Handler>::read_batch(int s, absl::Time now) -> Task<absl::Status
     absl::StatusOr<bool> more = c.ws()->wait_readable(absl::ZeroDuration());
     if (!more.ok() || !*more) break;
   }
+  if (c.active && c.id == id) flush_health(c);
   co_return absl::OkStatus();
 }
 
 template <Backend B, class Handler>
-void Session<B, Handler>::take_requests(absl::Time now) {
-  wakeup_.drain();
-  if (stop_requested_.exchange(false)) policy_->stop(now);
-  if (rotation_requested_.exchange(false)) (void)policy_->request_rotation(now);
+void Session<B, Handler>::take_requests(absl::Time now, bool woken) {
+  // Steady state: two loads, no syscall, no lock.
+  if (woken) wakeup_.drain();
+  if (stop_requested_.load(std::memory_order_relaxed) && stop_requested_.exchange(false)) policy_->stop(now);
+  if (rotation_requested_.load(std::memory_order_relaxed) && rotation_requested_.exchange(false)) {
+    (void)policy_->request_rotation(now);
+  }
+  if (connects_ == 0) return;  // only this thread raises it
   std::array<std::optional<absl::StatusOr<WebSocket>>, kMaxConnections> done;
   {
     std::lock_guard<std::mutex> lock(mailbox_mu_);
