@@ -207,6 +207,9 @@ class PoolCore : public std::enable_shared_from_this<PoolCore<B, kAtomic>> {
   std::atomic<std::uint64_t> retries{0};  // written by the driving thread only
 
  private:
+  // The longest a background sleeper waits before it looks again.
+  static constexpr absl::Duration kNap = absl::Milliseconds(100);
+
   Task<absl::Status> connect_slot(std::size_t slot);
   static Task<absl::Status> build_task(std::shared_ptr<PoolCore> core, std::size_t slot);
   static Task<absl::Status> reconnect_task(std::shared_ptr<PoolCore> core, std::size_t slot);
@@ -566,11 +569,18 @@ auto PoolCore<B, kAtomic>::reconnect_task(std::shared_ptr<PoolCore> core, std::s
 template <PoolBackend B, bool kAtomic>
 auto PoolCore<B, kAtomic>::sleeper_task(std::shared_ptr<PoolCore> core, absl::Time wake) -> Task<absl::Status> {
   for (;;) {
+    // Naps of at most kNap: nothing can cut a B::sleep_for short, and a
+    // sleeper that outlives its pool must not keep the loop busy (run()
+    // waiting for its tasks) until a deadline seconds away.
     const absl::Duration left = std::max(wake - B::now(core->ctx), absl::ZeroDuration());
-    const absl::Status slept = co_await B::sleep_for(core->ctx, left);
-    core->sleepers_.remove(wake);
+    const absl::Status slept = co_await B::sleep_for(core->ctx, std::min(left, kNap));
     // Cancelled: the loop is stopping.
-    if (!slept.ok() || core->closed_) co_return absl::OkStatus();
+    if (!slept.ok() || core->closed_) {
+      core->sleepers_.remove(wake);
+      co_return absl::OkStatus();
+    }
+    if (B::now(core->ctx) < wake) continue;
+    core->sleepers_.remove(wake);
     core->start_due(B::now(core->ctx));
     const absl::Time next = core->policy.next_deadline();
     if (next == absl::InfiniteFuture() || core->sleepers_.covers(next)) co_return absl::OkStatus();

@@ -16,6 +16,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -227,12 +228,19 @@ TYPED_TEST(ClientPoolSuite, BuildFailsCreatingNothingAndRefusesBadOptions) {
   EXPECT_TRUE(st.ok()) << st;
 }
 
+// A clean end of a connection reconnects at once with no error, and the
+// slot's writer settings are those of the new connection too.
 TYPED_TEST(ClientPoolSuite, ConnectionCloseReconnectsAtOnceWithoutAnError) {
   using B = typename TestFixture::B;
   using Pool = typename TestFixture::Pool;
   PoolTestServer server;
   absl::Status st = this->run([&]() -> TaskOf<B> {
-    absl::StatusOr<Pool> pool = co_await Pool::builder().url(server.url()).connections(1).build(this->ctx);
+    absl::StatusOr<Pool> pool = co_await Pool::builder()
+                                    .url(server.url())
+                                    .base_path("/api/v3")
+                                    .default_header("X-API-KEY", "k3y")
+                                    .connections(1)
+                                    .build(this->ctx);
     if (!pool.ok()) co_return pool.status();
     {
       absl::StatusOr<typename Pool::Reply> bye = co_await get(*pool, "/close");
@@ -241,7 +249,7 @@ TYPED_TEST(ClientPoolSuite, ConnectionCloseReconnectsAtOnceWithoutAnError) {
     }
     absl::StatusOr<typename Pool::Reply> next = co_await get(*pool, "/echo");
     if (!next.ok()) co_return next.status();
-    EXPECT_TRUE(next->response.body.starts_with("conn=2 ")) << next->response.body;
+    EXPECT_EQ(next->response.body, "conn=2 target=/api/v3/echo key=k3y");
     const SlotMetrics s = pool->slot_metrics(0);
     EXPECT_EQ(s.reconnects, 1u);
     EXPECT_EQ(s.poisoned, 0u);
@@ -481,43 +489,83 @@ TYPED_TEST(ClientPoolSuite, Https) {
 }
 
 // Steady state allocates nothing, at either end: acquire, build, send,
-// release, by lease and through send(). (Asio's own recycled memory comes
-// from aligned_alloc, which this operator new counter does not see.)
+// release, by lease and through send(); with a max idle age too (on a loop,
+// each release moves the idle deadline: no sleeper task is spawned for it
+// while an earlier one covers it). (Asio's own recycled memory comes from
+// aligned_alloc, which this operator new counter does not see.)
 TYPED_TEST(ClientPoolSuite, NoAllocationsPerRequestAtEitherEnd) {
   using B = typename TestFixture::B;
   using Pool = typename TestFixture::Pool;
   PoolTestServer server;
-  std::size_t allocations = 1;
-  absl::Status st = this->run([&]() -> TaskOf<B> {
-    absl::StatusOr<Pool> pool = co_await Pool::builder()
-                                    .url(server.url())
-                                    .base_path("/api/v3")
-                                    .default_header("X-API-KEY", "k3y-0123456789abcdef")
-                                    .connections(2)
-                                    .build(this->ctx);
-    if (!pool.ok()) co_return pool.status();
-    const std::string_view json = R"({"side":"buy","symbol":"BTC-USD","qty":"0.01","px":"97000.5","tif":"IOC"})";
-    auto order = [json](const http::RequestWriter& w, WriteBuf& out) {
-      return w.start(out, http::Method::Post, "/json").header("Content-Type", "application/json").body(json);
-    };
-    std::optional<testing::AllocCounter> count;
-    for (int i = 0; i < 2050; ++i) {
-      if (i == 50) count.emplace();  // after the warm-up
-      {
-        absl::StatusOr<typename Pool::Lease> lease = co_await pool->acquire();
-        if (!lease.ok()) co_return lease.status();
-        (void)lease->request(http::Method::Post, "/json").header("Content-Type", "application/json").body(json);
-        absl::StatusOr<HttpResponse> r = co_await lease->send();
-        if (!r.ok() || r->status != 200) co_return absl::InternalError("lease request");
+  std::size_t allocations[2] = {1, 1};
+  const std::string_view json = R"({"side":"buy","symbol":"BTC-USD","qty":"0.01","px":"97000.5","tif":"IOC"})";
+  auto order = [json](const http::RequestWriter& w, WriteBuf& out) {
+    return w.start(out, http::Method::Post, "/json").header("Content-Type", "application/json").body(json);
+  };
+  for (const bool idle_age : {false, true}) {
+    absl::Status st = this->run([&]() -> TaskOf<B> {
+      auto builder = Pool::builder();
+      builder.url(server.url()).base_path("/api/v3").default_header("X-API-KEY", "k3y-0123456789abcdef");
+      builder.connections(2);
+      if (idle_age) builder.max_idle_age(absl::Seconds(30));
+      absl::StatusOr<Pool> pool = co_await builder.build(this->ctx);
+      if (!pool.ok()) co_return pool.status();
+      std::optional<testing::AllocCounter> count;
+      for (int i = 0; i < 2050; ++i) {
+        if (i == 50) count.emplace();  // after the warm-up
+        {
+          absl::StatusOr<typename Pool::Lease> lease = co_await pool->acquire();
+          if (!lease.ok()) co_return lease.status();
+          (void)lease->request(http::Method::Post, "/json").header("Content-Type", "application/json").body(json);
+          absl::StatusOr<HttpResponse> r = co_await lease->send();
+          if (!r.ok() || r->status != 200) co_return absl::InternalError("lease request");
+        }
+        absl::StatusOr<typename Pool::Reply> r = co_await pool->send(order);
+        if (!r.ok() || r->response.status != 200) co_return absl::InternalError("pool send");
       }
-      absl::StatusOr<typename Pool::Reply> r = co_await pool->send(order);
-      if (!r.ok() || r->response.status != 200) co_return absl::InternalError("pool send");
+      allocations[idle_age] = count->allocations();
+      co_return absl::OkStatus();
+    });
+    EXPECT_TRUE(st.ok()) << st;
+  }
+  EXPECT_EQ(allocations[0], 0u);
+  EXPECT_EQ(allocations[1], 0u) << "with max_idle_age";
+}
+
+// A pool's background tasks (reconnects, sleepers) hold its state, not the
+// loop: once the pool is gone they end within a nap (100 ms), even with a
+// backoff and an idle deadline seconds away, so the loop can finish.
+TYPED_TEST(ClientPoolSuite, ADestroyedPoolsBackgroundTasksEndSoon) {
+  using B = typename TestFixture::B;
+  using Pool = typename TestFixture::Pool;
+  if constexpr (B::kBlocking) {
+    GTEST_SKIP() << "posix runs nothing in the background";
+  } else {
+    PoolTestServer server;
+    absl::Status st = this->run([&]() -> TaskOf<B> {
+      absl::StatusOr<Pool> pool = co_await Pool::builder()
+                                      .url(server.url())
+                                      .connections(2)
+                                      .max_idle_age(absl::Seconds(30))
+                                      .reconnect_backoff(absl::Seconds(5), 2.0, absl::Seconds(10), 0.0)
+                                      .build(this->ctx);
+      if (!pool.ok()) co_return pool.status();
+      absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/truncate");  // poisoned: 5 s backoff
+      EXPECT_FALSE(r.ok());
+      EXPECT_EQ(pool->metrics().backoff, 1u);
+      co_return absl::OkStatus();  // the pool goes here
+    });
+    EXPECT_TRUE(st.ok()) << st;
+    const absl::Time start = absl::Now();
+    if constexpr (std::is_same_v<B, epoll::Backend>) {
+      this->ctx.run();  // until no task is left
+    } else {
+      this->ctx.restart();
+      this->ctx.run();
     }
-    allocations = count->allocations();
-    co_return absl::OkStatus();
-  });
-  EXPECT_TRUE(st.ok()) << st;
-  EXPECT_EQ(allocations, 0u);
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_LT(took, absl::Seconds(2)) << "the background tasks outlived the pool by " << took;
+  }
 }
 
 // AtomicClientPool stamps releases made on other threads with
