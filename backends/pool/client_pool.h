@@ -44,10 +44,12 @@
 // that built it (the loop's thread on an event loop); its leases may be
 // handed to other threads, which use them (posix: blocking sends; loops:
 // reading the response) and release them without a lock (ReturnStack).
-// The acquirer collects returned slots at its next try_acquire(); until
-// then they count as in use. metrics() and slot_metrics() may be called
-// from any thread. Leases must be released before the pool is destroyed,
-// and the pool before its context (EventLoop, io_context).
+// The acquirer collects returned slots at its next try_acquire() or its own
+// next release; until then they count as in use. metrics() and
+// slot_metrics() may be called from any thread. Leases must be released
+// before the pool is destroyed, and the pool before its context
+// (EventLoop, io_context); the pool's background tasks end within 100 ms
+// of its destruction.
 //
 // Allocation: the slots, their buffers and the policy's tables at build();
 // nothing per acquire, send or release in steady state. Reconnects allocate
