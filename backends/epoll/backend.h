@@ -72,7 +72,7 @@ struct Backend {
   static bool usable(const WebSocket& ws) { return ws.is_open(); }
   static bool usable(const HttpConnection& c) { return c.reusable(); }
   static EventLoop::SleepAwaiter sleep_for(EventLoop& loop, absl::Duration d) { return loop.sleep_for(d); }
-  static absl::Time now(EventLoop& loop) { return absl::UnixEpoch() + absl::Nanoseconds(loop.now_ns()); }
+  static absl::Time now(EventLoop& loop) { return absl::FromUnixNanos(static_cast<std::int64_t>(loop.now_ns())); }
   static void spawn(EventLoop& loop, absl::AnyInvocable<Task<absl::Status>() &&> make_task) {
     loop.spawn([make_task = std::move(make_task)]() mutable { return std::move(make_task)(); });
   }

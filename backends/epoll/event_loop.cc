@@ -219,10 +219,10 @@ void EventLoop::run_ready() noexcept {
   }
 }
 
-bool EventLoop::round(std::int64_t max_wait_ns) {
+bool EventLoop::round(std::int64_t max_wait_ns, absl::FunctionRef<bool()> done) {
   run_ready();
   take_posted();
-  if (stop_requested_.load(std::memory_order_acquire)) return false;
+  if (stop_requested_.load(std::memory_order_acquire) || done()) return false;
   if (task_count_ == 0 && ready_.empty() && !posted_.load(std::memory_order_acquire)) return false;
 
   std::int64_t wait_ns = -1;
@@ -276,7 +276,7 @@ void EventLoop::run_for(absl::Duration d) {
   while (true) {
     const std::uint64_t now = clock_ns();
     if (now >= until) break;
-    if (!round(static_cast<std::int64_t>(until - now))) break;
+    if (!round(static_cast<std::int64_t>(until - now), [] { return false; })) break;
   }
   running_ = false;
   if (stop_requested_.exchange(false)) cancel_all();
@@ -285,7 +285,7 @@ void EventLoop::run_for(absl::Duration d) {
 void EventLoop::run_until(absl::FunctionRef<bool()> done) {
   now_ns_ = clock_ns();
   running_ = true;
-  while (!done() && round(-1)) {
+  while (!done() && round(-1, done)) {
   }
   running_ = false;
   if (stop_requested_.exchange(false)) cancel_all();

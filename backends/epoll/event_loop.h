@@ -209,8 +209,11 @@ class EventLoop {
       co_return co_await make_task();
     }
   }
-  // One round; false when run() should return.
-  bool round(std::int64_t max_wait_ns);
+  // One round: ready tasks, then one wait. False when the loop should
+  // return: nothing left, stop() asked, or `done` true once the ready tasks
+  // ran (checked before the wait, which could otherwise block after the
+  // awaited task finished).
+  bool round(std::int64_t max_wait_ns, absl::FunctionRef<bool()> done);
   void run_ready() noexcept;
   void take_posted();
   void cancel_all() noexcept;

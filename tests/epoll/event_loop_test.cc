@@ -6,8 +6,9 @@
 
 #include "absl/status/statusor.h"
 
-#include "backends/frame_pool.h"
+#include "backends/epoll/backend.h"
 #include "backends/epoll/task.h"
+#include "backends/frame_pool.h"
 #include "gtest/gtest.h"
 #include "tests/support/alloc_counter.h"
 
@@ -192,6 +193,24 @@ TEST(EventLoop, RunForReturnsAtItsDeadlineAndKeepsTasks) {
   EXPECT_EQ(loop.tasks(), 1u);
   loop.run();
   EXPECT_EQ(woke, 1);
+}
+
+TEST(EventLoop, RunUntilReturnsOnceItsTaskEndsWhileOthersSleep) {
+  // The awaited task ends in the round's ready queue; the loop must not go on
+  // to wait for the sleeper's timer (an hour away) before returning.
+  EventLoop loop;
+  loop.spawn([&]() -> Task<absl::Status> {
+    co_await loop.sleep_for(absl::Hours(1));
+    co_return absl::OkStatus();
+  });
+  const absl::Time start = absl::Now();
+  const absl::Status st = Backend::run(loop, [&]() -> Task<absl::Status> {
+    co_await loop.sleep_for(absl::Milliseconds(1));
+    co_return absl::OkStatus();
+  }());
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(30));  // liveness, not speed
+  EXPECT_EQ(loop.tasks(), 1u);
 }
 
 TEST(EventLoop, SteadyStateSpawnsAndAwaitsAllocateNothing) {
