@@ -13,14 +13,6 @@ absl::Status bad(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("client pool: ", absl::string_view(what.data(), what.size())));
 }
 
-// RFC 9110 §7.2: the port only when it is not the scheme's default.
-std::string host_field(const Url& u) {
-  const absl::string_view host(u.host.data(), u.host.size());
-  std::string h = u.host_is_ipv6 ? absl::StrCat("[", host, "]") : std::string(host);
-  if (!u.port_is_default) absl::StrAppend(&h, ":", u.port);
-  return h;
-}
-
 }  // namespace
 
 absl::Status validate(const ClientPoolOptions& o) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 namespace tern {
 namespace {
@@ -126,6 +127,13 @@ UrlError parse_url(std::string_view text, Url& out) noexcept {
     out.query = target.substr(q + 1);
   }
   return UrlError::kNone;
+}
+
+std::string host_field(const Url& url) {
+  const absl::string_view host(url.host.data(), url.host.size());
+  std::string field = url.host_is_ipv6 ? absl::StrCat("[", host, "]") : std::string(host);
+  if (!url.port_is_default) absl::StrAppend(&field, ":", url.port);
+  return field;
 }
 
 }  // namespace tern

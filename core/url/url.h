@@ -12,6 +12,7 @@
 #define TERN_CORE_URL_URL_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tern {
@@ -59,6 +60,11 @@ std::string_view name(UrlError error) noexcept;
 // Fills `out` and returns kNone, or returns the first fault found (`out` is
 // then unspecified).
 UrlError parse_url(std::string_view text, Url& out) noexcept;
+
+// The Host field value for a URL (RFC 9110 §7.2, RFC 6455 §4.1 item 4):
+// brackets around an IPv6 literal, the port only when it is not the
+// scheme's default. Allocates: for setting up a connection, not per message.
+std::string host_field(const Url& url);
 
 }  // namespace tern
 

@@ -12,16 +12,6 @@ absl::Status invalid(HandshakeError e, std::string_view detail) {
       ": ", absl::string_view(detail.data(), detail.size())));
 }
 
-// Host field value for a URL: brackets around IPv6 literals, the port only
-// when it is not the scheme's default (RFC 6455 §4.1 item 4, RFC 9110 §7.2).
-std::string host_field(const Url& url) {
-  std::string host = url.host_is_ipv6
-                         ? absl::StrCat("[", absl::string_view(url.host.data(), url.host.size()), "]")
-                         : std::string(url.host);
-  if (!url.port_is_default) absl::StrAppend(&host, ":", url.port);
-  return host;
-}
-
 int status_for_http_error(http::Error e) {
   switch (e) {
     case http::Error::HeaderTooLarge:

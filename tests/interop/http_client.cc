@@ -52,12 +52,6 @@ struct Config {
   absl::Duration timeout = absl::Seconds(10);
 };
 
-std::string host_field(const Url& u) {
-  std::string h = u.host_is_ipv6 ? absl::StrCat("[", av(u.host), "]") : std::string(u.host);
-  if (!u.port_is_default) absl::StrAppend(&h, ":", u.port);
-  return h;
-}
-
 bool same_origin(const Url& a, const Url& b) {
   return a.scheme == b.scheme && a.port == b.port && a.host == b.host;
 }

@@ -109,5 +109,25 @@ TEST(ParseUrl, ErrorNamesAreDistinct) {
   EXPECT_EQ(name(UrlError::kFragment), "Fragment");
 }
 
+TEST(HostField, BracketsIpv6AndOmitsTheSchemesDefaultPort) {
+  const struct {
+    const char* url;
+    const char* host;
+  } cases[] = {
+      {"ws://example.com/", "example.com"},
+      {"wss://example.com:443/", "example.com"},
+      {"wss://example.com:8443/", "example.com:8443"},
+      {"http://10.0.0.1:80/x", "10.0.0.1"},
+      {"https://10.0.0.1:80/x", "10.0.0.1:80"},
+      {"http://[::1]/", "[::1]"},
+      {"https://[::1]:9443/", "[::1]:9443"},
+  };
+  for (const auto& c : cases) {
+    Url url;
+    ASSERT_EQ(parse_url(c.url, url), UrlError::kNone) << c.url;
+    EXPECT_EQ(host_field(url), c.host) << c.url;
+  }
+}
+
 }  // namespace
 }  // namespace tern
