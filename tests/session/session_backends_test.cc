@@ -121,18 +121,27 @@ class Running {
   std::atomic<bool> done_{false};
 };
 
+void expect_no_violations(const TestVenue& venue) {
+  for (const std::string& v : venue.violations()) ADD_FAILURE() << "handler contract: " << v;
+}
+
 template <typename B>
 class SessionBackends : public ::testing::Test {
  protected:
-  template <typename F>
-  absl::Status body(F f) {
-    return B::run(ctx, f());
-  }
-  // Stops the session and waits (bounded) for run() to return.
-  template <typename H>
-  typename B::template Task<bool> stop(Running<B, H>& r) {
-    r->stop();
-    co_return co_await until<B>(ctx, [&] { return r.done(); });
+  // Runs `steps` (a coroutine over B: the scenario) on the test's context,
+  // then stops the session, waits (bounded) for run() to return, and checks
+  // the handler's contract.
+  template <typename H, typename F>
+  void play(Running<B, H>& s, const TestVenue& venue, F steps) {
+    const absl::Status st = B::run(ctx, [&]() -> TaskOf<B> {
+      (void)co_await steps();
+      s->stop();
+      EXPECT_TRUE(co_await until<B>(ctx, [&] { return s.done(); })) << "run() did not return after stop()";
+      co_return absl::OkStatus();
+    }());
+    ASSERT_TRUE(st.ok()) << st;
+    EXPECT_TRUE(s.result().ok()) << s.result();
+    expect_no_violations(venue);
   }
   typename B::Context ctx;
 };
@@ -146,10 +155,6 @@ struct BackendNames {
 };
 TYPED_TEST_SUITE(SessionBackends, Backends, BackendNames);
 
-void expect_no_violations(const TestVenue& venue) {
-  for (const std::string& v : venue.violations()) ADD_FAILURE() << "handler contract: " << v;
-}
-
 // --- kill and restart ---------------------------------------------------------------
 
 TYPED_TEST(SessionBackends, ServerKilledAndRestarted) {
@@ -157,7 +162,7 @@ TYPED_TEST(SessionBackends, ServerKilledAndRestarted) {
   FeedServer server;
   TestVenue venue(3);
   Running<B> s(this->ctx, server.url(), venue, fast_options());
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 20; }));
     const std::uint64_t before = venue.messages();
     server.kill();
@@ -166,12 +171,8 @@ TYPED_TEST(SessionBackends, ServerKilledAndRestarted) {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.opens() >= 2 && venue.data_from(2) >= 20; }));
     // The same handler object: its state carried on across the reconnect.
     EXPECT_GT(venue.messages(), before + 20);
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  EXPECT_TRUE(s.result().ok()) << s.result();
-  expect_no_violations(venue);
   EXPECT_EQ(venue.opens(), 2);
   EXPECT_EQ(venue.closes(), 2);
   std::vector<TestVenue::Closed> closed = venue.closed();
@@ -200,14 +201,11 @@ TYPED_TEST(SessionBackends, AcceptThenCloseBacksOff) {
   TestVenue venue(1);
   const SessionOptions options = fast_options();
   Running<B> s(this->ctx, server.url(), venue, options);
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     // 50, 100, 200, 400, 800 ms nominal: six attempts take at least 775 ms.
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return server.accepted() >= 6; }, absl::Seconds(8)));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   const std::vector<absl::Time> at = server.accept_times();
   ASSERT_GE(at.size(), 6u);
   // Attempt k+1 waits at least (1 - jitter) of the k-th nominal delay: the
@@ -236,7 +234,7 @@ TYPED_TEST(SessionBackends, DeafServerIsStaleInTime) {
   const SessionOptions options = fast_options();
   Running<B> s(this->ctx, server.url(), venue, options);
   absl::Time deaf_at;
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
     // A ping answered first: the RTT is measured.
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return s->health().lifetime.pongs_received >= 1; }));
@@ -245,11 +243,8 @@ TYPED_TEST(SessionBackends, DeafServerIsStaleInTime) {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.closes() >= 1; }));
     server.set_answer_pings(true);
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.opens() >= 2; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   std::vector<TestVenue::Closed> closed = venue.closed();
   ASSERT_GE(closed.size(), 1u);
   EXPECT_EQ(closed[0].down.cause, DownCause::PongTimeout);
@@ -274,17 +269,14 @@ TYPED_TEST(SessionBackends, BlackHoleIsStaleThenReconnects) {
   const SessionOptions options = fast_options();
   Running<B> s(this->ctx, "ws" + proxy.url().substr(4) + "/feed", venue, options);
   absl::Time hole_at;
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
     proxy.black_hole();
     hole_at = absl::Now();
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.closes() >= 1; }));
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(2) >= 10; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   std::vector<TestVenue::Closed> closed = venue.closed();
   ASSERT_GE(closed.size(), 1u);
   EXPECT_EQ(closed[0].down.cause, DownCause::PongTimeout);
@@ -300,15 +292,12 @@ TYPED_TEST(SessionBackends, ProtocolViolationFailsAndReconnects) {
   FeedServer server;
   TestVenue venue(1);
   Running<B> s(this->ctx, server.url(), venue, fast_options());
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
     server.protocol_violation();
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(2) >= 10; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   std::vector<TestVenue::Closed> closed = venue.closed();
   ASSERT_GE(closed.size(), 1u);
   EXPECT_EQ(closed[0].down.cause, DownCause::Failed);
@@ -323,15 +312,12 @@ TYPED_TEST(SessionBackends, GoingAwayReconnects) {
   FeedServer server;
   TestVenue venue(2);
   Running<B> s(this->ctx, server.url(), venue, fast_options());
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
     server.close_all(ws::CloseCode::GoingAway);
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(2) >= 10; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   std::vector<TestVenue::Closed> closed = venue.closed();
   ASSERT_EQ(closed.size(), 2u);
   EXPECT_EQ(closed[0].down.cause, DownCause::PeerClosed);
@@ -352,16 +338,13 @@ TYPED_TEST(SessionBackends, RotationLosesNothing) {
   FeedServer server(0, absl::Microseconds(500));  // 2000 messages a second
   TestVenue venue(2);
   Running<B> s(this->ctx, server.url(), venue, fast_options());
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 200; }));
     EXPECT_TRUE(s->request_rotation());
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.switches() >= 1 && venue.closes() >= 1; }));
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(2) >= 400; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   EXPECT_EQ(venue.missing(), 0u) << "sequence numbers lost across the rotation";
   EXPECT_GT(venue.duplicates(), 0u) << "both connections delivered during the drain, tagged by id";
   EXPECT_EQ(venue.last_switch(), (std::pair<ConnectionId, ConnectionId>{1, 2}));
@@ -386,16 +369,15 @@ TYPED_TEST(SessionBackends, StopsWhileBackingOff) {
   server.kill();  // nothing listens: every attempt is refused
   TestVenue venue(1);
   Running<B> s(this->ctx, url, venue, fast_options());
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return s->health().session.connect_failures >= 3; }));
     const absl::Time asked = absl::Now();
-    EXPECT_TRUE(co_await this->stop(s));
+    s->stop();
+    EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return s.done(); }));
     // Within the control coroutine's nap (or at once on posix).
     EXPECT_LT(absl::Now() - asked, absl::Seconds(1));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  EXPECT_TRUE(s.result().ok()) << s.result();
   EXPECT_EQ(venue.opens(), 0);
   EXPECT_EQ(venue.closes(), 0);
   const HealthSnapshot h = s->health();
@@ -454,17 +436,14 @@ TYPED_TEST(SessionBackends, AppPingsAuthRuntimeMessagesAndResync) {
   options.policy.auth_timeout = absl::Seconds(1);
   Running<B, AppVenue<B>> s(this->ctx, server.url(), venue, options);
   venue.session = &*s;
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     // The resync is a make-before-break rotation: connection 2 takes over.
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] {
       return venue.switches() >= 1 && venue.closes() >= 1 && venue.data_from(2) >= 20;
     }));
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.app_pongs.load() >= 3; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
-  expect_no_violations(venue);
   EXPECT_TRUE(venue.runtime_paced.ok()) << venue.runtime_paced;
   EXPECT_TRUE(venue.runtime_now.ok()) << venue.runtime_now;
   EXPECT_EQ(venue.auth_confirmations.load(), 2);  // once per connection
@@ -558,7 +537,7 @@ TYPED_TEST(SessionBackends, SteadyStateAndReplayAllocateNothing) {
   Running<B> s(this->ctx, server.url(), venue, fast_options());
   std::size_t steady = 0;
   std::uint64_t counted = 0;
-  absl::Status st = this->body([&]() -> TaskOf<B> {
+  this->play(s, venue, [&]() -> TaskOf<B> {
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 300; }));
     // Steady state: data, pings and pongs, the control coroutine's naps.
     const std::uint64_t from = venue.data_from(1);
@@ -571,10 +550,8 @@ TYPED_TEST(SessionBackends, SteadyStateAndReplayAllocateNothing) {
     // the venue from on_open to the first data after the replay).
     server.close_all(ws::CloseCode::GoingAway);
     EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(2) >= 10; }));
-    EXPECT_TRUE(co_await this->stop(s));
     co_return absl::OkStatus();
   });
-  ASSERT_TRUE(st.ok()) << st;
   EXPECT_GT(counted, 200u);
   EXPECT_EQ(steady, 0u) << "over " << counted << " messages";
   EXPECT_EQ(venue.replay_allocations(2), 0) << "from on_open to the first data message";
