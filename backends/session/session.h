@@ -230,7 +230,7 @@ class Session {
   // and makes run() return. No-op when not running.
   void stop();
   // Make-before-break rotation as soon as the current connection is Live;
-  // false when there is none to rotate.
+  // false when there is none to rotate (posix: queued for the loop, true).
   bool request_rotation();
   // Health figures; any thread.
   HealthSnapshot health() const noexcept { return health_.snapshot(); }
