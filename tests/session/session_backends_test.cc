@@ -39,6 +39,7 @@
 #include "tests/support/faulty_backend.h"
 #include "tests/support/feed_server.h"
 #include "tests/support/pool/tcp_proxy.h"
+#include "tests/tls/test_pki.h"
 
 namespace tern::session {
 namespace {
@@ -358,6 +359,41 @@ TYPED_TEST(SessionBackends, RotationLosesNothing) {
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1], venue.expected_replay());
   EXPECT_EQ(s->health().session.rotations, 1u);
+}
+
+// --- TLS: verified by default -------------------------------------------------------------
+
+// A wss venue whose certificate the system trust store does not know: the
+// default options refuse it (every attempt a ConnectFailed with
+// kPermissionDenied, the handler never opened); trusting the test CA
+// connects.
+TYPED_TEST(SessionBackends, TlsVerifiedByDefault) {
+  using B = TypeParam;
+  const tls::TlsConfig server_tls = tls::testing::server_tls_config(tls::testing::test_pki().good);
+  FeedServer server(0, absl::Milliseconds(1), &server_tls);
+  {
+    TestVenue venue(1);
+    Running<B> s(this->ctx, server.url(), venue, fast_options());
+    this->play(s, venue, [&]() -> TaskOf<B> {
+      EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return s->health().session.connect_failures >= 2; }));
+      co_return absl::OkStatus();
+    });
+    EXPECT_EQ(venue.opens(), 0);
+    const HealthSnapshot h = s->health();
+    ASSERT_GE(h.error_count, 1u);
+    EXPECT_EQ(h.errors[0].kind, ErrorKind::ConnectFailed);
+    EXPECT_EQ(h.errors[0].status, absl::StatusCode::kPermissionDenied) << h.errors[0].text();
+  }
+  const tls::TlsConfig client_tls = tls::testing::client_tls_config();
+  SessionOptions options = fast_options();
+  options.ws.tls = &client_tls;
+  TestVenue venue(1);
+  Running<B> s(this->ctx, server.url(), venue, options);
+  this->play(s, venue, [&]() -> TaskOf<B> {
+    EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
+    co_return absl::OkStatus();
+  });
+  EXPECT_EQ(venue.opens(), 1);
 }
 
 // --- stop while backing off ----------------------------------------------------------------

@@ -42,15 +42,18 @@
 #include "absl/time/time.h"
 #include "backends/posix/socket.h"
 #include "backends/posix/websocket.h"
+#include "core/tls/tls_config.h"
 #include "core/ws/close_code.h"
 
 namespace tern::testing {
 
 class FeedServer {
  public:
-  // Listens on 127.0.0.1:`port` (0: any free port).
-  explicit FeedServer(std::uint16_t port = 0, absl::Duration stream_period = absl::Milliseconds(1))
-      : period_(stream_period), epoch_(absl::Now()) {
+  // Listens on 127.0.0.1:`port` (0: any free port); wss with `tls` (a
+  // server config, kept by the caller) when it is not null.
+  explicit FeedServer(std::uint16_t port = 0, absl::Duration stream_period = absl::Milliseconds(1),
+                      const tls::TlsConfig* tls = nullptr)
+      : period_(stream_period), epoch_(absl::Now()), tls_(tls) {
     // Reserved so that serving a connection allocates nothing once its
     // handshake is done (the allocation tests count every thread).
     conns_.reserve(kMaxConnections);
@@ -61,7 +64,9 @@ class FeedServer {
   FeedServer& operator=(const FeedServer&) = delete;
 
   std::uint16_t port() const { return port_; }
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/feed"; }
+  std::string url() const {
+    return std::string(tls_ != nullptr ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(port_) + "/feed";
+  }
   bool listening() const { return listening_.load(); }
 
   // The crash: stops accepting and drops every connection (FIN, no Close).
@@ -164,6 +169,7 @@ class FeedServer {
       conns_.back().received.reserve(64);
     }
     WebSocketOptions o;
+    o.tls = tls_;
     o.auto_pong = false;  // answered by hand while answer_pings_
     o.handshake_timeout = absl::Seconds(2);
     o.close_timeout = absl::Milliseconds(200);
@@ -238,6 +244,7 @@ class FeedServer {
 
   const absl::Duration period_;
   const absl::Time epoch_;
+  const tls::TlsConfig* const tls_;
   mutable std::mutex mu_;
   std::unique_ptr<posix::Listener> listener_;
   std::atomic<std::uint16_t> port_{0};
