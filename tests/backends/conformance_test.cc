@@ -16,13 +16,12 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "backends/asio/backend.h"
-#include "backends/epoll/backend.h"
 #include "backends/posix/backend.h"
 #include "core/http/request_writer.h"
 #include "core/http/response_reader.h"
 #include "core/ws/handshake.h"
 #include "gtest/gtest.h"
+#include "tests/support/all_backends.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/support/canned_http_server.h"
 #include "tests/support/raw_ws_server.h"
@@ -135,14 +134,7 @@ class Conformance : public ::testing::Test {
   typename B::Context ctx;
 };
 
-using Backends = ::testing::Types<posix::Backend, epoll::Backend, asio::Backend>;
-struct BackendNames {
-  template <typename B>
-  static std::string GetName(int) {
-    return std::string(B::kName);
-  }
-};
-TYPED_TEST_SUITE(Conformance, Backends, BackendNames);
+TYPED_TEST_SUITE(Conformance, ::tern::testing::AllBackends, ::tern::testing::BackendNames);
 
 // ---------------------------------------------------------------- WebSocket
 

@@ -29,12 +29,10 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "backends/asio/backend.h"
-#include "backends/epoll/backend.h"
-#include "backends/posix/backend.h"
 #include "backends/session/session.h"
 #include "gtest/gtest.h"
 #include "tests/session/test_venue.h"
+#include "tests/support/all_backends.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/support/faulty_backend.h"
 #include "tests/support/feed_server.h"
@@ -147,14 +145,7 @@ class SessionBackends : public ::testing::Test {
   typename B::Context ctx;
 };
 
-using Backends = ::testing::Types<posix::Backend, epoll::Backend, asio::Backend>;
-struct BackendNames {
-  template <typename B>
-  static std::string GetName(int) {
-    return std::string(B::kName);
-  }
-};
-TYPED_TEST_SUITE(SessionBackends, Backends, BackendNames);
+TYPED_TEST_SUITE(SessionBackends, ::tern::testing::AllBackends, ::tern::testing::BackendNames);
 
 // --- kill and restart ---------------------------------------------------------------
 
