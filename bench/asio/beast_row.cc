@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "bench/asio/rows.h"
+#include "bench/support/beast_pair.h"
 
 namespace tern::bench::asio_rows {
 
@@ -19,20 +20,9 @@ namespace beast = boost::beast;
 
 Run beast_async(int rounds, std::size_t size) {
   net::io_context ioc(1);
-  net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
-  beast::websocket::stream<net::ip::tcp::socket> client(ioc);
-  std::optional<beast::websocket::stream<net::ip::tcp::socket>> server;
-  std::thread accepter([&] {
-    server.emplace(acceptor.accept());
-    server->next_layer().set_option(net::ip::tcp::no_delay(true));
-    server->binary(true);
-    server->accept();
-  });
-  client.next_layer().connect(acceptor.local_endpoint());
-  client.next_layer().set_option(net::ip::tcp::no_delay(true));
-  client.binary(true);
-  client.handshake("127.0.0.1", "/");
-  accepter.join();
+  tern::bench::BeastPair pair(ioc);
+  auto& client = pair.client;
+  auto& server = pair.server;
   const std::vector<std::uint8_t> payload(size, 'x');
   beast::flat_buffer server_buf, client_buf;
   Recorder rec(rounds);
