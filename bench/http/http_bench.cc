@@ -3,8 +3,7 @@
 // allocations per operation, counted by the operator new replacement below.
 //
 //   bazel build --config=bench //bench/http:http_bench
-//   bazel-bin/bench/http/http_bench --benchmark_repetitions=10 \
-//     --benchmark_report_aggregates_only=true --benchmark_format=json > out.json
+//   bazel-bin/bench/http/http_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true --benchmark_format=json > out.json
 //   python3 bench/report.py out.json
 #include <benchmark/benchmark.h>
 

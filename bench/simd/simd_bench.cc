@@ -7,8 +7,7 @@
 // label.
 //
 //   bazel build --config=bench //bench/simd:simd_bench
-//   bazel-bin/bench/simd/simd_bench --benchmark_repetitions=10 \
-//       --benchmark_report_aggregates_only=true --benchmark_format=json > simd.json
+//   bazel-bin/bench/simd/simd_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true --benchmark_format=json > simd.json
 //   python3 bench/report.py simd.json
 #include <cstdint>
 #include <cstring>

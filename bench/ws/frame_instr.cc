@@ -2,8 +2,7 @@
 // workload exactly as frame_bench does. Per-message instructions are
 // (Ir(2N) - Ir(N)) / N, which cancels start-up and setup:
 //
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//     bazel-out/k8-opt-bench/bin/bench/ws/frame_instr text_128 100000
+//   valgrind --tool=callgrind --callgrind-out-file=/dev/null bazel-out/k8-opt-bench/bin/bench/ws/frame_instr text_128 100000
 //
 // (valgrind cannot run AVX-512 code; the SIMD dispatch sees valgrind's CPUID
 // and picks AVX2.)
