@@ -116,6 +116,9 @@ class PoolTestServer {
   }
 
   std::atomic<int> connections{0};  // accepted, ever
+  // Connections whose thread has its buffers and waits for requests: a test
+  // that counts allocations waits for this to reach `connections` first.
+  std::atomic<int> serving{0};
   std::atomic<int> requests{0};     // complete requests read
   std::atomic<int> idle_closes{0};  // connections closed by idle_close
 
@@ -184,6 +187,7 @@ class PoolTestServer {
     ReadBuf in(64 * 1024);
     WriteBuf out(64 * 1024);
     http::RequestReader reader;
+    ++serving;
     while (!stop_) {
       const http::Progress p = reader.next(in);
       if (p == http::Progress::Failed) return;
