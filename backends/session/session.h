@@ -470,6 +470,11 @@ Session<B, Handler>::Session(Context& ctx, std::string url, Handler& handler, Op
   } else {
     policy_.emplace(*std::move(policy));
   }
+  if (!options_.ws.auto_pong) {
+    // The server's pings are answered by the core's auto-pong; a session
+    // that left them unanswered would be cut as stale by the venue.
+    config_status_ = absl::InvalidArgumentError("SessionOptions.ws.auto_pong must stay on: it answers the server's pings");
+  }
   if (options_.policy.app_ping_interval > absl::ZeroDuration() && !session_detail::HasAppPing<Handler>) {
     config_status_ = absl::InvalidArgumentError("SessionConfig.app_ping_interval needs a handler with app_ping(Out&)");
   }

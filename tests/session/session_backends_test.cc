@@ -297,6 +297,38 @@ TYPED_TEST(SessionBackends, ProtocolViolationFailsAndReconnects) {
   EXPECT_EQ(s->health().session.reconnects, 1u);
 }
 
+// --- the server's pings -------------------------------------------------------------------
+
+// Venues ping and cut a client that does not answer: every server Ping gets
+// its Pong from the core's auto-pong, on the same connection, and is counted.
+// A session told to leave them unanswered is refused before it connects.
+TYPED_TEST(SessionBackends, AnswersTheServersPings) {
+  using B = TypeParam;
+  FeedServer server;
+  TestVenue venue(1);
+  Running<B> s(this->ctx, server.url(), venue, fast_options());
+  this->play(s, venue, [&]() -> TaskOf<B> {
+    EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return venue.data_from(1) >= 10; }));
+    for (int i = 1; i <= 3; ++i) {
+      server.ping_clients();
+      EXPECT_TRUE(co_await until<B>(this->ctx, [&] { return server.pongs_received() >= i; })) << "ping " << i;
+    }
+    co_return absl::OkStatus();
+  });
+  EXPECT_EQ(server.pongs_received(), 3);
+  EXPECT_EQ(s->health().lifetime.pings_received, 3u);
+  EXPECT_EQ(venue.opens(), 1);
+  EXPECT_EQ(server.accepted(), 1);
+
+  SessionOptions deaf = fast_options();
+  deaf.ws.auto_pong = false;
+  TestVenue unused(1);
+  Session<B, TestVenue> refused(this->ctx, server.url(), unused, deaf);
+  const absl::Status st = B::run(this->ctx, refused.run());
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_EQ(server.accepted(), 1);
+}
+
 // --- close 1001 ---------------------------------------------------------------------------------
 
 TYPED_TEST(SessionBackends, GoingAwayReconnects) {

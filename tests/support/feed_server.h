@@ -20,6 +20,8 @@
 //   close_all(1001, ...)     every open connection sends a Close
 //   protocol_violation()     every open connection sends a frame with a
 //                            reserved opcode
+//   ping_clients()           every open connection sends a Ping "srv";
+//                            pongs_received() counts the answers
 //
 // Every wait is bounded (connection threads look at their commands every
 // millisecond); the destructor stops everything. Thread-safe. (A server
@@ -101,6 +103,7 @@ class FeedServer {
     ++close_generation_;
   }
   void protocol_violation() { ++violation_generation_; }
+  void ping_clients() { ++ping_generation_; }
 
   // Connections whose handshake completed so far, and when.
   int accepted() const { return static_cast<int>(accept_times().size()); }
@@ -124,6 +127,8 @@ class FeedServer {
     return v;
   }
   int pings_received() const { return pings_.load(); }
+  // Pongs carrying the payload of ping_clients()'s Pings.
+  int pongs_received() const { return pongs_.load(); }
   // The sequence number the stream is at now.
   std::uint64_t current_seq() const { return static_cast<std::uint64_t>((absl::Now() - epoch_) / period_); }
 
@@ -186,6 +191,7 @@ class FeedServer {
     }
     int close_seen = close_generation_.load();
     int violation_seen = violation_generation_.load();
+    int ping_seen = ping_generation_.load();
     bool subscribed = false;
     std::uint64_t next_seq = 0;
     char text[32];
@@ -199,6 +205,8 @@ class FeedServer {
         if (m->opcode == ws::Opcode::Ping) {
           ++pings_;
           if (answer_pings_ && !ws.send_pong(m->payload).ok()) return;
+        } else if (m->opcode == ws::Opcode::Pong) {
+          if (m->text() == kServerPing) ++pongs_;
         } else if (m->opcode == ws::Opcode::Text || m->opcode == ws::Opcode::Binary) {
           const std::string_view t = m->text();
           const char* reply = !app_replies_ ? nullptr : t == "ping" ? "pong" : t.substr(0, 4) == "auth" ? "auth ok" : nullptr;
@@ -223,6 +231,11 @@ class FeedServer {
         const std::uint8_t bad[] = {0x83, 0x00};  // FIN, reserved opcode 3 (RFC 6455 §5.2)
         (void)ws.stream().write(bad);
       }
+      if (ping_generation_.load() != ping_seen) {
+        ping_seen = ping_generation_.load();
+        const std::uint8_t* p = reinterpret_cast<const std::uint8_t*>(kServerPing.data());
+        if (!ws.send_ping({p, kServerPing.size()}).ok()) return;
+      }
       if (subscribed && streaming_) {
         const std::uint64_t now_seq = current_seq();
         // From the number current at the subscription, sent at once.
@@ -237,6 +250,7 @@ class FeedServer {
   }
 
   static constexpr std::size_t kMaxConnections = 4096;
+  static constexpr std::string_view kServerPing = "srv";
   struct Record {
     absl::Time accepted_at = absl::InfiniteFuture();  // handshake done
     std::vector<std::string> received;               // up to 64 messages
@@ -263,6 +277,8 @@ class FeedServer {
   std::atomic<int> close_generation_{0};
   std::atomic<int> close_code_{1001};
   std::atomic<int> violation_generation_{0};
+  std::atomic<int> ping_generation_{0};
+  std::atomic<int> pongs_{0};
 };
 
 }  // namespace tern::testing
