@@ -27,6 +27,7 @@
 #include "backends/posix/backend.h"
 #include "core/http/request_writer.h"
 #include "gtest/gtest.h"
+#include "tests/support/all_backends.h"
 #include "tests/support/alloc_counter.h"
 #include "tests/support/canned_http_server.h"
 #include "tests/support/faulty_backend.h"
@@ -107,9 +108,14 @@ class ClientPoolSuite : public ::testing::Test {
   typename B::Context ctx;
 };
 
-using Flavors = ::testing::Types<Flavor<posix::Backend, false>, Flavor<posix::Backend, true>,
-                                 Flavor<epoll::Backend, false>, Flavor<epoll::Backend, true>,
-                                 Flavor<asio::Backend, false>, Flavor<asio::Backend, true>>;
+// Both pools on every backend of the shared list (a new backend joins).
+template <typename List>
+struct BothPoolsOn;
+template <typename... Bs>
+struct BothPoolsOn<::testing::Types<Bs...>> {
+  using type = ::testing::Types<Flavor<Bs, false>..., Flavor<Bs, true>...>;
+};
+using Flavors = BothPoolsOn<::tern::testing::AllBackends>::type;
 struct FlavorNames {
   template <typename F>
   static std::string GetName(int) {
@@ -302,6 +308,47 @@ TYPED_TEST(ClientPoolSuite, APoisonedSlotIsNeverHandedOutAndHeals) {
     co_return absl::OkStatus();
   });
   EXPECT_TRUE(st.ok()) << st;
+}
+
+// A response the core cannot parse poisons the slot like an I/O error: the
+// connection is not reused (its framing is lost), the other slot serves,
+// the poisoned one reconnects by itself.
+TYPED_TEST(ClientPoolSuite, AMalformedResponsePoisonsTheSlot) {
+  using B = typename TestFixture::B;
+  using Pool = typename TestFixture::Pool;
+  PoolTestServer server;
+  absl::Status st = this->run([&]() -> TaskOf<B> {
+    absl::StatusOr<Pool> pool = co_await TestFixture::quick(server.url(), 2).build(this->ctx);
+    if (!pool.ok()) co_return pool.status();
+    std::size_t bad = 0;
+    {
+      std::optional<typename Pool::Lease> lease = pool->try_acquire();
+      if (!lease) co_return absl::InternalError("no slot");
+      bad = lease->slot();
+      (void)lease->request(http::Method::Get, "/malformed").finish();
+      absl::StatusOr<HttpResponse> r = co_await lease->send();
+      EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+      EXPECT_TRUE(contains(message(r.status()), "InvalidContentLength")) << r.status();
+    }
+    const SlotMetrics poisoned = pool->slot_metrics(bad);
+    EXPECT_EQ(poisoned.poisoned, 1u);
+    EXPECT_NE(poisoned.state, SlotState::Free);
+    EXPECT_EQ(pool->metrics().poisoned, 1u);
+    {
+      std::optional<typename Pool::Lease> lease = pool->try_acquire();
+      if (!lease) co_return absl::InternalError("the healthy slot was not handed out");
+      EXPECT_NE(lease->slot(), bad);
+    }
+    if (absl::Status s = co_await this->healed(*pool); !s.ok()) co_return s;
+    EXPECT_EQ(pool->slot_metrics(bad).reconnects, 1u);
+    for (int i = 0; i < 4; ++i) {
+      absl::StatusOr<typename Pool::Reply> r = co_await get(*pool, "/echo");
+      EXPECT_TRUE(r.ok()) << r.status();
+    }
+    co_return absl::OkStatus();
+  });
+  EXPECT_TRUE(st.ok()) << st;
+  EXPECT_EQ(server.connections.load(), 3);
 }
 
 TYPED_TEST(ClientPoolSuite, AnUnsentRequestIsDroppedAtRelease) {

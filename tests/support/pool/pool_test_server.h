@@ -19,6 +19,8 @@
 //   .../truncate   Content-Length 100, 10 bytes, then close (FIN)
 //   .../reset      Content-Length 100, 10 bytes, then reset (RST)
 //   .../silent     never answers (until stop())
+//   .../malformed  a head with an invalid Content-Length; the connection
+//                  stays open (the client must not reuse it)
 //   anything else  404
 // A request carrying "X-Request-Id: N" (N < kMaxIds) is counted under N:
 // times_seen(N) tells whether a request reached the server more than once.
@@ -236,6 +238,9 @@ class PoolTestServer {
           ::setsockopt(sock.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
         }
         return;
+      } else if (what == "malformed") {
+        const std::string_view head = "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n";
+        (void)out.append({reinterpret_cast<const std::uint8_t*>(head.data()), head.size()});
       } else if (what == "silent") {
         nap(absl::Hours(1));
         return;
