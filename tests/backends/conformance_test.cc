@@ -2,18 +2,22 @@
 // coroutine over the Backend concept (backends/backend.h), instantiated for
 // every backend. The same scenarios, the same statuses: WebSocket echo from
 // 0 B to 300 kB, ping/pong, the closing handshake, subprotocols, TLS and its
-// certificate failures, refused, silent and misbehaving peers; HTTP
+// certificate failures, refused, hanging, silent and misbehaving peers; HTTP
 // keep-alive, HEAD, Connection: close, close-delimited and truncated
 // bodies, read timeouts, limits, https; and zero allocations per message
 // and per request at both ends.
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "backends/posix/backend.h"
@@ -226,6 +230,39 @@ TYPED_TEST(Conformance, WebSocketRefusedAndSilentPeers) {
   });
   done = true;
   EXPECT_TRUE(absl::IsDeadlineExceeded(timed_out)) << timed_out;
+}
+
+// A listener whose accept queue is full drops the SYN (Linux), so the
+// connect neither completes nor fails: connect_timeout must end it.
+TYPED_TEST(Conformance, ConnectTimeoutEndsAConnectThatHangs) {
+  using B = TypeParam;
+  absl::StatusOr<posix::Listener> full = posix::Listener::bind("127.0.0.1", 0, /*backlog=*/0);
+  ASSERT_TRUE(full.ok()) << full.status();
+  std::vector<int> fillers;  // never accepted: they fill the queue
+  for (int i = 0; i < 4; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(full->port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+    fillers.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the handshakes settle
+  WebSocketOptions o;
+  o.socket.connect_timeout = absl::Milliseconds(250);
+  const absl::Time start = absl::Now();
+  absl::Status st = this->run([&]() -> TaskOf<B> {
+    absl::StatusOr<typename B::WebSocket> ws =
+        co_await B::connect_websocket(this->ctx, "ws://127.0.0.1:" + std::to_string(full->port()) + "/", o);
+    co_return ws.status();
+  });
+  const absl::Duration took = absl::Now() - start;
+  for (const int fd : fillers) ::close(fd);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(st)) << st;
+  EXPECT_GE(took, absl::Milliseconds(240));
+  EXPECT_LT(took, absl::Seconds(3));
 }
 
 TYPED_TEST(Conformance, WebSocketHandshakeTimeoutIsTheCoresDecision) {
