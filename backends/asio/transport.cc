@@ -20,6 +20,20 @@ Clock::duration to_clock(absl::Duration d) {
   return std::chrono::duration_cast<Clock::duration>(absl::ToChronoNanoseconds(d));
 }
 
+// The transports on one io_context, counted (an Asio service, one per
+// io_context) so that a read knows whether other connections' work may be
+// queued ahead of it.
+class ContextConnections : public ::asio::execution_context::service {
+ public:
+  using key_type = ContextConnections;
+  static inline ::asio::execution_context::id id;
+  explicit ContextConnections(::asio::execution_context& context) : service(context) {}
+  std::atomic<int> count{0};
+
+ private:
+  void shutdown() override {}
+};
+
 }  // namespace
 
 // What every internal handler shares: it holds a reference to the
@@ -111,6 +125,17 @@ struct Transport<Endpoint>::Kick : Base {
   Side side;
 };
 
+// A read started one turn of the io_context later (start_read()).
+template <typename Endpoint>
+struct Transport<Endpoint>::ReadLater : HandlerBase {
+  using HandlerBase::HandlerBase;
+  void operator()() {
+    Transport* t = this->take();
+    t->on_read_later();
+    t->release();
+  }
+};
+
 // Installed in the caller's cancellation slot while its op waits.
 template <typename Endpoint>
 struct Transport<Endpoint>::CancelForward {
@@ -137,10 +162,17 @@ Transport<Endpoint>::Transport(Socket socket, const SocketOptions& o, tls::Chann
   // Writes are tried directly first; a would-block goes to the reactor.
   socket_.non_blocking(true, ec);
   if (ec) set_error(io_status(ec, "socket"));
+  if (const auto* io = executor_.template target<::asio::io_context::executor_type>()) {
+    ::asio::execution_context& context = io->context();
+    connections_on_context_ = &::asio::use_service<ContextConnections>(context).count;
+    connections_on_context_->fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 template <typename Endpoint>
-Transport<Endpoint>::~Transport() = default;
+Transport<Endpoint>::~Transport() {
+  if (connections_on_context_ != nullptr) connections_on_context_->fetch_sub(1, std::memory_order_relaxed);
+}
 
 template <typename Endpoint>
 void Transport<Endpoint>::owner_gone() noexcept {
@@ -223,7 +255,7 @@ void Transport<Endpoint>::cancel(Side side, ::asio::cancellation_type type) noex
   op->cancelled = op->cancelled | type;
   if (side == Side::Reader) {
     if (reader_wants_ == Want::Read && read_in_flight_) {
-      read_signal_.emit(cancellation_type::terminal);  // on_read steps the op
+      cancel_read();  // on_read steps the op
     } else {
       post_kick(side);
     }
@@ -274,12 +306,48 @@ void Transport<Endpoint>::post_kick(Side side) noexcept {
 
 // --- the read and the write in flight -------------------------------------
 
+// The step wants more bytes, so the socket was usually just drained, and
+// Asio starts every read with a speculative recv(), which would then fail
+// and cost a syscall (3 per echo where Beast makes 2). When other
+// connections share the io_context, the read starts one turn later, after
+// the handlers already queued (their work), by which time the peer's next
+// bytes have often arrived. Alone, there is nothing to wait behind, and a
+// posted handler would cost the scheduler an extra epoll_wait.
 template <typename Endpoint>
 void Transport<Endpoint>::start_read() noexcept {
   if (read_in_flight_ || closed_) return;
-  const std::span<std::uint8_t> space = channel_.read_space(endpoint_.read_buffer());
   read_in_flight_ = true;
+  if (connections_on_context_ != nullptr && connections_on_context_->load(std::memory_order_relaxed) > 1) {
+    read_posted_ = true;
+    ::asio::post(*executor_.template target<::asio::io_context::executor_type>(), ReadLater(this));
+    return;
+  }
+  start_socket_read();
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::start_socket_read() noexcept {
+  const std::span<std::uint8_t> space = channel_.read_space(endpoint_.read_buffer());
   socket_.async_read_some(::asio::buffer(space.data(), space.size()), ReadDone(this));
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::on_read_later() noexcept {
+  read_posted_ = false;
+  if (closed_ || std::exchange(read_cancel_requested_, false)) {
+    on_read(::asio::error::operation_aborted, 0);
+    return;
+  }
+  start_socket_read();
+}
+
+template <typename Endpoint>
+void Transport<Endpoint>::cancel_read() noexcept {
+  if (read_posted_) {
+    read_cancel_requested_ = true;
+  } else {
+    read_signal_.emit(::asio::cancellation_type::terminal);
+  }
 }
 
 template <typename Endpoint>
@@ -393,7 +461,7 @@ void Transport<Endpoint>::on_timer() noexcept {
     read_deadline_ = kNever;
     set_error(absl::DeadlineExceededError(
         absl::StrCat("read timed out after ", absl::FormatDuration(read_timeout_))));
-    read_signal_.emit(::asio::cancellation_type::terminal);
+    cancel_read();
   }
   if (write_in_flight_ && write_deadline_ <= now && (writer_ != nullptr || reader_wants_ == Want::Write)) {
     write_deadline_ = kNever;
@@ -410,7 +478,7 @@ void Transport<Endpoint>::on_timer() noexcept {
         // reactor may read into them (on a thread pool, concurrently with
         // this handler): cancel the read, release in on_read().
         release_requested_ = true;
-        read_signal_.emit(::asio::cancellation_type::terminal);
+        cancel_read();
       } else {
         idle_deadline_ = now + idle_period_;
         idle_mark_ = read_calls_;
@@ -422,7 +490,7 @@ void Transport<Endpoint>::on_timer() noexcept {
     if (on_state_timeout != nullptr) on_state_timeout(this);
     // The reader learns of it from its next step.
     if (read_in_flight_) {
-      read_signal_.emit(::asio::cancellation_type::terminal);
+      cancel_read();
     } else if (reader_wants_ == Want::Write) {
       retry(Side::Reader);
     }

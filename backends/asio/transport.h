@@ -184,6 +184,7 @@ class Transport {
   struct TimerDone;
   template <typename Base>
   struct Kick;
+  struct ReadLater;
   struct CancelForward;
 
   Op*& slot(Side side) noexcept { return side == Side::Reader ? reader_ : writer_; }
@@ -204,6 +205,11 @@ class Transport {
   // going away, and so are the ops waiting on it.
   void abandon() noexcept;
   void start_read() noexcept;
+  void start_socket_read() noexcept;
+  void on_read_later() noexcept;
+  // Cancels the read in flight, whether its socket operation has started
+  // or is still a posted ReadLater.
+  void cancel_read() noexcept;
   void start_write() noexcept;
   void post_kick(Side side) noexcept;
   void arm_timer() noexcept;
@@ -229,6 +235,13 @@ class Transport {
   Want reader_wants_ = Want::Done;
   bool deliver_pending_[2] = {false, false};
   bool read_in_flight_ = false;
+  // The read in flight is a posted ReadLater (no socket operation yet), and
+  // whether it was cancelled meanwhile.
+  bool read_posted_ = false;
+  bool read_cancel_requested_ = false;
+  // How many transports share this one's io_context (null on any other
+  // executor): with company, a read starts one turn later (start_read()).
+  std::atomic<int>* connections_on_context_ = nullptr;
   bool write_in_flight_ = false;
   bool eof_ = false;
   bool closed_ = false;
