@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "bazel-out/k8-opt-bench/bin/bench/servers")
-SERVERS = ["tern_epoll", "tern_asio", "beast", "wspp"]
+SERVERS = ["tern_epoll", "tern_asio", "tern_asio_cb", "beast", "wspp"]
 
 
 def cpu_ns(pid):
