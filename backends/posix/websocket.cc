@@ -61,9 +61,13 @@ absl::Status WebSocket::open(absl::Time deadline, absl::Duration read_timeout) {
     }
     Socket& socket = stream_.socket();
     if (left < socket.read_timeout()) (void)socket.set_read_timeout(left);
+    // A read bounded by the handshake's remainder that times out is the
+    // handshake's expiry, even when the kernel's timer fires a little
+    // before `deadline` by absl::Now() (it does, by a fraction of a ms).
+    const bool bounded_by_handshake = socket.read_timeout() < read_timeout;
     absl::StatusOr<std::size_t> n = stream_.read(conn_.read_buffer());
     if (!n.ok()) {
-      if (absl::IsDeadlineExceeded(n.status()) && absl::Now() >= deadline) {
+      if (absl::IsDeadlineExceeded(n.status()) && (bounded_by_handshake || absl::Now() >= deadline)) {
         conn_.expire();
         return finish(websocket_failure_status(conn_));
       }
