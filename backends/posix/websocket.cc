@@ -135,7 +135,7 @@ absl::StatusOr<ws::Message> WebSocket::recv() {
     }
     switch (e.type) {
       case ws::EventType::Message:
-        // An automatic Pong waits in the connection's buffer.
+        // Output the core queued while reading (its automatic replies).
         if (ABSL_PREDICT_FALSE(!conn_.pending_output().empty())) {
           if (absl::Status st = flush(); !st.ok()) return st;
         }
@@ -206,14 +206,15 @@ absl::Status WebSocket::close(ws::CloseCode code, std::string_view reason) {
   // still in flight is discarded. The socket is closed below, so its read
   // timeout is not restored.
   (void)stream_.socket().set_read_timeout(conn_.timeout());
+  // The core says when the handshake is over: Closing ends at the peer's
+  // Close (Closed) or a failure.
   absl::Status result = absl::OkStatus();
-  for (;;) {
+  while (conn_.state() == ws::State::Closing) {
     absl::StatusOr<ws::Message> m = recv();
     if (!m.ok()) {
       result = absl::IsFailedPrecondition(m.status()) ? absl::OkStatus() : m.status();
       break;
     }
-    if (m->opcode == ws::Opcode::Close) break;
   }
   stream_.close_write();
   stream_.socket().close();
