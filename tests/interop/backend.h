@@ -19,8 +19,12 @@
 
 namespace tern::interop {
 
-// For usage messages: every name with_backend() accepts.
+// For usage messages: every name with_backend() accepts
+// (--backend=posix, --backend=epoll, --backend=asio).
 inline constexpr std::string_view kBackendNames = "posix, epoll, asio";
+static_assert(posix::Backend::kName == std::string_view("posix"));
+static_assert(epoll::Backend::kName == std::string_view("epoll"));
+static_assert(asio::Backend::kName == std::string_view("asio"));
 
 // Calls f(Backend{}, context) for the backend called `name` and returns its
 // result; returns `unknown` if no backend has that name.
